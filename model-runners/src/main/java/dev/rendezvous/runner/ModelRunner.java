@@ -1,0 +1,236 @@
+package dev.rendezvous.runner;
+
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores every request of one problem with one model. A dedicated thread polls the input topic, drops
+ * requests whose deadline has passed (counted, never scored), scores the rest in batches of at most
+ * {@code batch_size}, and writes one score per request, an error score when inference fails.
+ *
+ * <p>Delivery: offsets are auto-committed on the poll after a batch's scores were handed to the producer,
+ * so a request is scored at least once unless the process dies with scores still in the producer's
+ * buffer; such requests would be past their deadline by the time a replacement reads them anyway. A new
+ * consumer group starts at the end of the topic: a new model scores live traffic, not history.
+ */
+public final class ModelRunner implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelRunner.class);
+
+  private final RunnerConfig config;
+  private final Clock clock;
+  private final OnnxModel model;
+  private final Topics topics;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Thread thread;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final CompletableFuture<Void> assigned = new CompletableFuture<>();
+  private final AtomicLong scored = new AtomicLong();
+  private final AtomicLong skippedExpired = new AtomicLong();
+  private final AtomicLong errors = new AtomicLong();
+  private final String device = "cpu";
+
+  public ModelRunner(RunnerConfig config, String bootstrapServers, Clock clock) throws Exception {
+    this.config = config;
+    this.clock = clock;
+    this.topics = Topics.of(config.problem());
+    this.model = new OnnxModel(config.model(), config.intraOpThreads(), config.interOpThreads());
+    this.consumer = new KafkaConsumer<>(consumerProps(bootstrapServers, config), new StringDeserializer(),
+        new ByteArrayDeserializer());
+    this.producer = new KafkaProducer<>(producerProps(bootstrapServers, config.runnerId()),
+        new StringSerializer(), new ByteArraySerializer());
+    this.thread = new Thread(this::run, "runner-" + config.modelId());
+    this.thread.setDaemon(true);
+  }
+
+  /** Starts polling; {@link #assigned()} completes once this runner owns input partitions. */
+  public ModelRunner start() {
+    thread.start();
+    return this;
+  }
+
+  public CompletableFuture<Void> assigned() {
+    return assigned;
+  }
+
+  public RunnerConfig config() {
+    return config;
+  }
+
+  public long scored() {
+    return scored.get();
+  }
+
+  public long skippedExpired() {
+    return skippedExpired.get();
+  }
+
+  public long errors() {
+    return errors.get();
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(List.of(topics.input()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          // Resolve "latest" now, so nothing produced after readiness is skipped by a late reset.
+          partitions.forEach(consumer::position);
+          assigned.complete(null);
+        }
+      });
+      while (running.get()) {
+        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
+        if (!records.isEmpty()) {
+          handle(records);
+        }
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        LOG.error("runner {} woken unexpectedly", config.modelId(), e);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("runner {} stopped on an unexpected error", config.modelId(), e);
+      assigned.completeExceptionally(e);
+    } finally {
+      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  private void handle(ConsumerRecords<String, byte[]> records) {
+    long now = clock.nowMicros();
+    List<InferenceRequest> live = new ArrayList<>(records.count());
+    for (ConsumerRecord<String, byte[]> record : records) {
+      InferenceRequest request;
+      try {
+        request = Json.decode(record.value(), InferenceRequest.class);
+      } catch (RuntimeException e) {
+        LOG.warn("skipping undecodable input record at {}-{} offset {}: {}", record.topic(),
+            record.partition(), record.offset(), e.getMessage());
+        continue;
+      }
+      if (request.deadlineAtUs() <= now) {
+        skippedExpired.incrementAndGet();
+      } else {
+        live.add(request);
+      }
+    }
+    for (int from = 0; from < live.size(); from += config.batchSize()) {
+      scoreBatch(live.subList(from, Math.min(live.size(), from + config.batchSize())));
+    }
+  }
+
+  private void scoreBatch(List<InferenceRequest> batch) {
+    injectFault();
+    long start = System.nanoTime();
+    List<List<Tensor>> outputs = null;
+    String error = null;
+    try {
+      outputs = model.score(batch);
+    } catch (Exception e) {
+      error = e.getClass().getSimpleName() + ": " + e.getMessage();
+      LOG.warn("runner {} failed to score a batch of {}: {}", config.modelId(), batch.size(), error);
+    }
+    long inferenceUs = (System.nanoTime() - start) / 1_000;
+    long scoredAt = clock.nowMicros();
+    for (int i = 0; i < batch.size(); i++) {
+      InferenceRequest r = batch.get(i);
+      Score score = new Score(r.requestId(), config.modelId(), config.modelVersion(), config.role(),
+          outputs == null ? null : outputs.get(i), error, config.runnerId(), device, r.receivedAtUs(),
+          scoredAt, inferenceUs);
+      producer.send(new ProducerRecord<>(topics.scores(), r.requestId(), Json.encode(score)), (md, e) -> {
+        if (e != null) {
+          LOG.warn("runner {} could not write a score: {}", config.modelId(), e.getMessage());
+        }
+      });
+    }
+    if (error == null) {
+      scored.addAndGet(batch.size());
+    } else {
+      errors.addAndGet(batch.size());
+    }
+  }
+
+  private void injectFault() {
+    if (config.faultDelayMs() > 0) {
+      try {
+        TimeUnit.MILLISECONDS.sleep(config.faultDelayMs());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  static Properties consumerProps(String bootstrapServers, RunnerConfig config) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.runnerId());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
+    p.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "1000");
+    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
+    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.max(config.batchSize(), 500)));
+    return p;
+  }
+
+  static Properties producerProps(String bootstrapServers, String clientId) {
+    Properties p = new Properties();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    p.put(ProducerConfig.ACKS_CONFIG, "1");
+    return p;
+  }
+
+  @Override
+  public void close() throws Exception {
+    running.set(false);
+    consumer.wakeup();
+    thread.join(5_000);
+    producer.close(Duration.ofSeconds(2));
+    model.close();
+  }
+
+  /** A short description for logs. */
+  @Override
+  public String toString() {
+    return config.modelId() + " v" + config.modelVersion() + " (" + config.role().name().toLowerCase()
+        + ", " + device + ", batch " + config.batchSize() + ")";
+  }
+
+}

@@ -1,0 +1,219 @@
+package dev.rendezvous.runner;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Tensor;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One ONNX model in an ONNX Runtime session. {@link #score} runs several requests as one batch: their
+ * inputs are stacked along dimension 0 and the outputs split back by each request's row count. A session is
+ * safe for concurrent use, but a runner calls it from one thread.
+ */
+public final class OnnxModel implements AutoCloseable {
+
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final Map<String, TensorInfo> inputs = new LinkedHashMap<>();
+  private final Map<String, TensorInfo> outputs = new LinkedHashMap<>();
+
+  public OnnxModel(Path file, int intraOpThreads, int interOpThreads) throws OrtException {
+    this.env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(intraOpThreads);
+      options.setInterOpNumThreads(interOpThreads);
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      this.session = env.createSession(file.toString(), options);
+    }
+    for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
+      inputs.put(e.getKey(), (TensorInfo) e.getValue().getInfo());
+    }
+    for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
+      outputs.put(e.getKey(), (TensorInfo) e.getValue().getInfo());
+    }
+  }
+
+  public Map<String, TensorInfo> inputs() {
+    return inputs;
+  }
+
+  public Map<String, TensorInfo> outputs() {
+    return outputs;
+  }
+
+  /**
+   * Scores the requests in one inference call and returns, per request in order, its output tensors.
+   * Throws when a request lacks an input the model needs or the model fails; the caller then reports the
+   * error for every request of the batch.
+   */
+  public List<List<Tensor>> score(List<InferenceRequest> batch) throws OrtException {
+    int[] rows = new int[batch.size()];
+    int totalRows = 0;
+    Map<String, OnnxTensor> feed = new HashMap<>();
+    try {
+      for (Map.Entry<String, TensorInfo> in : inputs.entrySet()) {
+        String name = in.getKey();
+        List<Tensor> parts = new ArrayList<>(batch.size());
+        long[] rowShape = null;
+        totalRows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+          Tensor t = find(batch.get(i), name);
+          rows[i] = (int) t.rows();
+          totalRows += rows[i];
+          rowShape = t.shape();
+          parts.add(t);
+        }
+        long[] shape = rowShape.clone();
+        if (shape.length > 0) {
+          shape[0] = totalRows;
+        }
+        feed.put(name, stack(parts, shape, in.getValue().type));
+      }
+      try (OrtSession.Result result = session.run(feed)) {
+        List<List<Tensor>> perRequest = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+          perRequest.add(new ArrayList<>(outputs.size()));
+        }
+        for (Map.Entry<String, OnnxValue> out : result) {
+          split(out.getKey(), (OnnxTensor) out.getValue(), rows, totalRows, perRequest);
+        }
+        return perRequest;
+      }
+    } finally {
+      feed.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  private static Tensor find(InferenceRequest request, String name) {
+    for (Tensor t : request.inputs()) {
+      if (t.name().equals(name)) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("request " + request.requestId() + " has no input '" + name + "'");
+  }
+
+  private OnnxTensor stack(List<Tensor> parts, long[] shape, OnnxJavaType type) throws OrtException {
+    int n = (int) Tensor.elementCount(shape);
+    switch (type) {
+      case FLOAT -> {
+        FloatBuffer buf = FloatBuffer.allocate(n);
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            buf.put((float) v);
+          }
+        }
+        return OnnxTensor.createTensor(env, buf.flip(), shape);
+      }
+      case DOUBLE -> {
+        DoubleBuffer buf = DoubleBuffer.allocate(n);
+        parts.forEach(t -> buf.put(t.data()));
+        return OnnxTensor.createTensor(env, buf.flip(), shape);
+      }
+      case INT64 -> {
+        LongBuffer buf = LongBuffer.allocate(n);
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            buf.put((long) v);
+          }
+        }
+        return OnnxTensor.createTensor(env, buf.flip(), shape);
+      }
+      case INT32 -> {
+        IntBuffer buf = IntBuffer.allocate(n);
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            buf.put((int) v);
+          }
+        }
+        return OnnxTensor.createTensor(env, buf.flip(), shape);
+      }
+      default -> throw new IllegalArgumentException("model input type " + type + " is not supported");
+    }
+  }
+
+  private static void split(String name, OnnxTensor value, int[] rows, int totalRows,
+      List<List<Tensor>> perRequest) {
+    TensorInfo info = value.getInfo();
+    long[] shape = info.getShape();
+    double[] all = toDoubles(value, info.type);
+    if (shape.length == 0 || shape[0] != totalRows) {
+      throw new IllegalStateException("output '" + name + "' has shape " + java.util.Arrays.toString(shape)
+          + ", expected " + totalRows + " rows");
+    }
+    int perRow = totalRows == 0 ? 0 : all.length / totalRows;
+    String datatype = switch (info.type) {
+      case FLOAT -> "FP32";
+      case DOUBLE -> "FP64";
+      case INT64 -> "INT64";
+      case INT32 -> "INT32";
+      default -> throw new IllegalStateException("output type " + info.type + " is not supported");
+    };
+    int offset = 0;
+    for (int i = 0; i < rows.length; i++) {
+      long[] s = shape.clone();
+      s[0] = rows[i];
+      double[] data = new double[rows[i] * perRow];
+      System.arraycopy(all, offset, data, 0, data.length);
+      offset += data.length;
+      perRequest.get(i).add(new Tensor(name, datatype, s, data));
+    }
+  }
+
+  private static double[] toDoubles(OnnxTensor value, OnnxJavaType type) {
+    switch (type) {
+      case FLOAT -> {
+        FloatBuffer b = value.getFloatBuffer();
+        double[] out = new double[b.remaining()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = b.get(i);
+        }
+        return out;
+      }
+      case DOUBLE -> {
+        DoubleBuffer b = value.getDoubleBuffer();
+        double[] out = new double[b.remaining()];
+        b.get(out);
+        return out;
+      }
+      case INT64 -> {
+        LongBuffer b = value.getLongBuffer();
+        double[] out = new double[b.remaining()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = b.get(i);
+        }
+        return out;
+      }
+      case INT32 -> {
+        IntBuffer b = value.getIntBuffer();
+        double[] out = new double[b.remaining()];
+        for (int i = 0; i < out.length; i++) {
+          out[i] = b.get(i);
+        }
+        return out;
+      }
+      default -> throw new IllegalStateException("output type " + type + " is not supported");
+    }
+  }
+
+  @Override
+  public void close() throws OrtException {
+    session.close();
+  }
+}

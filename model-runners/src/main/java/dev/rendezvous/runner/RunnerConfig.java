@@ -1,0 +1,99 @@
+package dev.rendezvous.runner;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.rendezvous.common.Role;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * One runner's configuration, read from a small YAML file. Every field, its default and its meaning:
+ *
+ * <ul>
+ *   <li>{@code problem} (required): the served problem whose input topic this runner reads.
+ *   <li>{@code model_id} (required): the id schedules name this model by.
+ *   <li>{@code model_version} (required): the version reported with every score.
+ *   <li>{@code role} ({@code serving}): {@code serving} or {@code canary}; a canary answers only when a
+ *       schedule names it explicitly.
+ *   <li>{@code model} (required): path of the ONNX file, relative to the configuration file.
+ *   <li>{@code batch_size} (64): the most requests scored in one inference call; a poll that returns more
+ *       is scored in several calls.
+ *   <li>{@code intra_op_threads} (1) and {@code inter_op_threads} (1): ONNX Runtime thread pools per
+ *       session; one each keeps several runners on a small machine from fighting over cores.
+ *   <li>{@code group_id} ({@code rdv.<problem>.runner.<model_id>}): the consumer group; replicas of one
+ *       model share it and split the load, every other model has its own and sees every request.
+ *   <li>{@code runner_id} (host name, pid and a random suffix): names this instance in its scores.
+ *   <li>{@code fault_delay_ms} (0): fault injection for tests and benchmarks; each batch waits this long
+ *       before scoring, as a slow model would. Off unless set here.
+ * </ul>
+ */
+public record RunnerConfig(
+    @JsonProperty(value = "problem", required = true) String problem,
+    @JsonProperty(value = "model_id", required = true) String modelId,
+    @JsonProperty(value = "model_version", required = true) String modelVersion,
+    @JsonProperty("role") Role role,
+    @JsonProperty(value = "model", required = true) Path model,
+    @JsonProperty("batch_size") Integer batchSize,
+    @JsonProperty("intra_op_threads") Integer intraOpThreads,
+    @JsonProperty("inter_op_threads") Integer interOpThreads,
+    @JsonProperty("group_id") String groupId,
+    @JsonProperty("runner_id") String runnerId,
+    @JsonProperty("fault_delay_ms") Integer faultDelayMs) {
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
+      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
+
+  public RunnerConfig {
+    role = role == null ? Role.SERVING : role;
+    batchSize = batchSize == null ? 64 : batchSize;
+    intraOpThreads = intraOpThreads == null ? 1 : intraOpThreads;
+    interOpThreads = interOpThreads == null ? 1 : interOpThreads;
+    groupId = groupId == null ? "rdv." + problem + ".runner." + modelId : groupId;
+    runnerId = runnerId == null ? defaultRunnerId(modelId) : runnerId;
+    faultDelayMs = faultDelayMs == null ? 0 : faultDelayMs;
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batch_size must be at least 1, not " + batchSize);
+    }
+    if (intraOpThreads < 1 || interOpThreads < 1) {
+      throw new IllegalArgumentException("intra_op_threads and inter_op_threads must be at least 1");
+    }
+    if (faultDelayMs < 0) {
+      throw new IllegalArgumentException("fault_delay_ms must not be negative");
+    }
+  }
+
+  /** Reads a configuration file; the model path is resolved against the file's directory. */
+  public static RunnerConfig load(Path file) {
+    try {
+      RunnerConfig c = YAML.readValue(file.toFile(), RunnerConfig.class);
+      Path dir = file.toAbsolutePath().getParent();
+      return c.withModel(dir.resolve(c.model()).normalize());
+    } catch (IOException e) {
+      throw new IllegalArgumentException("runner configuration " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  public RunnerConfig withModel(Path path) {
+    return new RunnerConfig(problem, modelId, modelVersion, role, path, batchSize, intraOpThreads,
+        interOpThreads, groupId, runnerId, faultDelayMs);
+  }
+
+  public RunnerConfig withFaultDelayMs(int delayMs) {
+    return new RunnerConfig(problem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
+        interOpThreads, groupId, runnerId, delayMs);
+  }
+
+  public RunnerConfig withProblem(String newProblem) {
+    return new RunnerConfig(newProblem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
+        interOpThreads, null, runnerId, faultDelayMs);
+  }
+
+  private static String defaultRunnerId(String modelId) {
+    String jvm = ManagementFactory.getRuntimeMXBean().getName(); // pid@host
+    return modelId + "@" + jvm + "-" + Integer.toHexString(ThreadLocalRandom.current().nextInt(1 << 16));
+  }
+}

@@ -1,0 +1,327 @@
+package dev.rendezvous.proxy;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Result;
+import dev.rendezvous.common.ReturnAddress;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.TensorSpec;
+import dev.rendezvous.common.Topics;
+import dev.rendezvous.schedule.Schedule;
+import dev.rendezvous.schedule.ScheduleRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP front door. For each inference request it validates the body against the problem's input
+ * signature, stamps a request id, its return address, the time received and the deadline, writes it to the
+ * problem's input topic, and answers exactly once: with the result that arrives on its own results
+ * partition, or, when none has come by the deadline, with the schedule's default (the deadline guard, which
+ * keeps the SLA even with the rendezvous down).
+ *
+ * <p>Everything runs on this verticle's event loop: the HTTP handlers, the results consumer's records and
+ * the guard timers, so the table of waiting requests needs no locks.
+ */
+public final class ProxyVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
+  private static final String JSON = "application/json";
+
+  private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
+      long rows, ScheduleRegistry.Versioned schedule) {}
+
+  private final ProxyConfig config;
+  private final ScheduleRegistry schedules;
+  private final Clock clock;
+  private final BooleanSupplier backendReady;
+  private final Map<String, Waiting> waiting = new HashMap<>();
+  private KafkaProducer<String, byte[]> producer;
+  private KafkaConsumer<String, byte[]> results;
+  private HttpServer server;
+  private boolean resultsAssigned;
+  private long sequence;
+
+  /**
+   * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports
+   *     its runners and rendezvous here); readiness is also false until the results partition is assigned
+   */
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady) {
+    this.config = config;
+    this.schedules = schedules;
+    this.clock = clock;
+    this.backendReady = backendReady;
+  }
+
+  @Override
+  public Future<?> start() {
+    Map<String, String> producerProps = new HashMap<>();
+    producerProps.put("bootstrap.servers", config.bootstrapServers());
+    producerProps.put("linger.ms", "0");
+    producerProps.put("acks", "1");
+    producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
+
+    Map<String, String> consumerProps = new HashMap<>();
+    consumerProps.put("bootstrap.servers", config.bootstrapServers());
+    consumerProps.put("enable.auto.commit", "false");
+    consumerProps.put("fetch.min.bytes", "1");
+    consumerProps.put("fetch.max.wait.ms", "100");
+    results = KafkaConsumer.create(vertx, consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
+    results.pollTimeout(Duration.ofMillis(100));
+    results.exceptionHandler(e -> LOG.warn("results consumer error: {}", e.getMessage()));
+    results.handler(this::onResult);
+    Set<TopicPartition> partitions = schedules.problems().stream()
+        .map(p -> new TopicPartition(Topics.of(p).results(), config.resultsPartition()))
+        .collect(Collectors.toSet());
+    Future<Void> assigned = results.assign(partitions)
+        .compose(v -> results.seekToEnd(partitions))
+        .onSuccess(v -> resultsAssigned = true);
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
+    router.post("/v2/models/:problem/infer").handler(this::infer);
+    router.get("/v2/models/:problem/ready").handler(this::modelReady);
+    router.get("/v2/models/:problem").handler(this::modelMetadata);
+    router.get("/v2/models").handler(ctx -> json(ctx, 200, modelList()));
+    router.get("/v2/health/live").handler(ctx -> json(ctx, 200, Json.MAPPER.createObjectNode().put("live", true)));
+    router.get("/v2/health/ready").handler(ctx -> {
+      boolean ready = ready();
+      json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("ready", ready));
+    });
+    router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
+    router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
+        + ctx.request().path()));
+    router.route().failureHandler(this::failure);
+
+    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+        .requestHandler(router);
+    return assigned.compose(v -> server.listen()).onSuccess(s ->
+        LOG.info("proxy {} listening on http://{}:{}", config.proxyId(), config.host(), s.actualPort()));
+  }
+
+  /** The port the server listens on (useful when configured with 0). */
+  public int actualPort() {
+    return server.actualPort();
+  }
+
+  public boolean ready() {
+    return resultsAssigned && backendReady.getAsBoolean();
+  }
+
+  @Override
+  public Future<?> stop() {
+    return Future.join(server.close(), results.close(), producer.close());
+  }
+
+  private void infer(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    ScheduleRegistry.Versioned versioned = schedules.current(problem).orElse(null);
+    if (versioned == null) {
+      error(ctx, 404, unknownProblem(problem));
+      return;
+    }
+    Schedule schedule = versioned.schedule();
+    long receivedAt = clock.nowMicros();
+    InferRequestParser.Parsed parsed;
+    try {
+      Buffer body = ctx.body().buffer();
+      parsed = InferRequestParser.parse(body == null ? new byte[0] : body.getBytes(), schedule.inputs());
+    } catch (BadRequestException e) {
+      error(ctx, e.status(), e.getMessage());
+      return;
+    }
+    double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : schedule.deadlineMs();
+    long deadlineAt = receivedAt + (long) (budgetMs * 1000);
+    String requestId = config.proxyId() + "-" + Long.toString(sequence++, 36);
+    ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), config.resultsPartition());
+    InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
+        receivedAt, deadlineAt, parsed.inputs());
+    long guardMs = Math.max(1, (long) Math.ceil(budgetMs));
+    long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
+    waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
+        versioned));
+    producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, Json.encode(request)))
+        .onFailure(e -> {
+          LOG.warn("request {} not written to Kafka: {}", requestId, e.getMessage());
+          Waiting w = waiting.remove(requestId);
+          if (w != null) {
+            vertx.cancelTimer(w.timerId());
+            answerDefault(w, "proxy-unavailable");
+          }
+        });
+  }
+
+  private void onResult(KafkaConsumerRecord<String, byte[]> record) {
+    Result result;
+    try {
+      result = Json.decode(record.value(), Result.class);
+    } catch (RuntimeException e) {
+      LOG.warn("skipping undecodable result at {}-{} offset {}: {}", record.topic(), record.partition(),
+          record.offset(), e.getMessage());
+      return;
+    }
+    Waiting w = waiting.remove(result.requestId());
+    if (w == null) {
+      return; // answered by the deadline guard already, or another proxy's (after a restart)
+    }
+    vertx.cancelTimer(w.timerId());
+    ObjectNode params = Json.MAPPER.createObjectNode();
+    params.put("answered_by", result.answeredBy());
+    if (result.modelVersion() != null) {
+      params.put("model_version", result.modelVersion());
+    }
+    if (result.tier() != null) {
+      params.put("tier", result.tier());
+    }
+    params.put("default", result.isDefault());
+    if (result.isDefault()) {
+      params.put("default_reason", result.reason());
+    }
+    params.put("schedule_version", result.scheduleVersion());
+    respond(w, result.outputs(), params, result.requestId());
+  }
+
+  private void onDeadline(String requestId) {
+    Waiting w = waiting.remove(requestId);
+    if (w != null) {
+      answerDefault(w, "proxy-deadline");
+    }
+  }
+
+  private void answerDefault(Waiting w, String reason) {
+    ObjectNode params = Json.MAPPER.createObjectNode();
+    params.put("answered_by", Result.DEFAULT);
+    params.put("default", true);
+    params.put("default_reason", reason);
+    params.put("schedule_version", w.schedule().version());
+    respond(w, w.schedule().schedule().defaultOutputs(w.rows()), params, null);
+  }
+
+  private void respond(Waiting w, List<Tensor> outputs, ObjectNode params, String requestId) {
+    double elapsedMs = (clock.nowMicros() - w.receivedAtUs()) / 1000.0;
+    params.put("elapsed_ms", Math.round(elapsedMs * 1000) / 1000.0);
+    if (requestId != null) {
+      params.put("request_id", requestId);
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("model_name", w.problem());
+    body.put("model_version", Long.toString(w.schedule().version()));
+    if (w.clientId() != null) {
+      body.put("id", w.clientId());
+    }
+    body.set("parameters", params);
+    body.set("outputs", Json.MAPPER.valueToTree(outputs));
+    json(w.ctx(), 200, body);
+  }
+
+  private void modelMetadata(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    ScheduleRegistry.Versioned v = schedules.current(problem).orElse(null);
+    if (v == null) {
+      error(ctx, 404, unknownProblem(problem));
+      return;
+    }
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("name", problem);
+    body.putArray("versions").add(Long.toString(v.version()));
+    body.put("platform", "rendezvous");
+    body.set("inputs", specs(v.schedule().inputs()));
+    body.set("outputs", specs(v.schedule().outputs()));
+    json(ctx, 200, body);
+  }
+
+  private void modelReady(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    if (schedules.current(problem).isEmpty()) {
+      error(ctx, 404, unknownProblem(problem));
+      return;
+    }
+    boolean ready = ready();
+    json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("name", problem).put("ready", ready));
+  }
+
+  private ObjectNode modelList() {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    ArrayNode models = body.putArray("models");
+    for (String p : schedules.problems()) {
+      ScheduleRegistry.Versioned v = schedules.current(p).orElseThrow();
+      models.addObject().put("name", p).put("version", Long.toString(v.version()))
+          .put("ready", ready());
+    }
+    return body;
+  }
+
+  private static ObjectNode serverMetadata() {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("name", "rendezvous");
+    body.put("version", ProxyVerticle.class.getPackage().getImplementationVersion() != null
+        ? ProxyVerticle.class.getPackage().getImplementationVersion() : "0.1.0-SNAPSHOT");
+    body.putArray("extensions");
+    return body;
+  }
+
+  private static ArrayNode specs(List<TensorSpec> specs) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    for (TensorSpec s : specs) {
+      ObjectNode o = out.addObject().put("name", s.name()).put("datatype", s.datatype());
+      ArrayNode shape = o.putArray("shape");
+      for (long d : s.shape()) {
+        shape.add(d);
+      }
+    }
+    return out;
+  }
+
+  private String unknownProblem(String problem) {
+    return "unknown problem '" + problem + "'; served: " + String.join(", ", schedules.problems());
+  }
+
+  private void failure(RoutingContext ctx) {
+    int status = ctx.statusCode() > 0 ? ctx.statusCode() : 500;
+    if (status == 413) {
+      error(ctx, 413, "request body exceeds the limit of " + config.bodyLimitBytes() + " bytes");
+    } else if (status == 500) {
+      LOG.error("unexpected error on {} {}", ctx.request().method(), ctx.request().path(), ctx.failure());
+      error(ctx, 500, "internal error: " + (ctx.failure() == null ? "unknown" : ctx.failure().getMessage()));
+    } else {
+      error(ctx, status, "request failed with HTTP " + status);
+    }
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
+  }
+
+  private static void json(RoutingContext ctx, int status, Object body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(Json.encode(body)));
+  }
+}

@@ -1,0 +1,300 @@
+package dev.rendezvous.rendezvous;
+
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Result;
+import dev.rendezvous.common.ReturnAddress;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Topics;
+import dev.rendezvous.schedule.Decision;
+import dev.rendezvous.schedule.PendingRequest;
+import dev.rendezvous.schedule.ScheduleRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One problem's rendezvous. It reads the input topic (to learn when each request started and when it must
+ * be answered) and the scores topic, holds a bounded table of undecided requests, and publishes one result
+ * per request to the request's return address as the schedule in force decides.
+ *
+ * <p>All state lives on this verticle's event loop: Kafka records, the one timer and the sweeps all run
+ * there, so nothing is locked. Pending requests wait in a deadline queue served by a single Vert.x timer
+ * armed for the earliest wake-up, which stays cheap with 100k requests pending.
+ *
+ * <p>Delivery: both topics are read in the group {@code rdv.<problem>.rendezvous} with the range assignor,
+ * which gives one instance the same partitions of input and scores. Offsets are auto-committed; after a
+ * crash or a rebalance, requests undecided at the time are answered by the proxy's own deadline guard.
+ */
+public final class RendezvousVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RendezvousVerticle.class);
+
+  private record Entry(InferenceRequest request, PendingRequest state, ScheduleRegistry.Versioned schedule) {}
+
+  private record Wake(long atUs, String requestId) {}
+
+  private record Orphan(Score score, long arrivedAtUs) {}
+
+  private final RendezvousConfig config;
+  private final ScheduleRegistry schedules;
+  private final Clock clock;
+  private final Topics topics;
+  private final Map<String, Entry> pending = new HashMap<>();
+  private final PriorityQueue<Wake> wakes = new PriorityQueue<>((a, b) -> Long.compare(a.atUs, b.atUs));
+  private final LinkedHashMap<String, List<Orphan>> orphans = new LinkedHashMap<>();
+  private final LinkedHashMap<String, Long> decided = new LinkedHashMap<>();
+  private final Promise<Void> assigned = Promise.promise();
+  private final AtomicLong decisions = new AtomicLong();
+  private final AtomicLong defaults = new AtomicLong();
+  private final AtomicLong lateScores = new AtomicLong();
+  private final AtomicLong droppedOrphans = new AtomicLong();
+  private KafkaConsumer<String, byte[]> consumer;
+  private KafkaProducer<String, byte[]> producer;
+  private long timerId = -1;
+  private long timerAtUs = Long.MAX_VALUE;
+  private long sweepTimerId = -1;
+
+  public RendezvousVerticle(RendezvousConfig config, ScheduleRegistry schedules, Clock clock) {
+    this.config = config;
+    this.schedules = schedules;
+    this.clock = clock;
+    this.topics = Topics.of(config.problem());
+  }
+
+  @Override
+  public Future<?> start() {
+    Map<String, String> consumerProps = new HashMap<>();
+    consumerProps.put("bootstrap.servers", config.bootstrapServers());
+    consumerProps.put("group.id", "rdv." + config.problem() + ".rendezvous");
+    consumerProps.put("partition.assignment.strategy",
+        "org.apache.kafka.clients.consumer.RangeAssignor");
+    consumerProps.put("auto.offset.reset", "latest");
+    consumerProps.put("enable.auto.commit", "true");
+    consumerProps.put("fetch.min.bytes", "1");
+    consumerProps.put("fetch.max.wait.ms", "100");
+    consumer = KafkaConsumer.create(vertx, consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
+    consumer.pollTimeout(Duration.ofMillis(100));
+    consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
+    consumer.exceptionHandler(e -> LOG.warn("rendezvous {} consumer error: {}", config.problem(), e.getMessage()));
+    consumer.handler(this::onRecord);
+
+    Map<String, String> producerProps = new HashMap<>();
+    producerProps.put("bootstrap.servers", config.bootstrapServers());
+    producerProps.put("linger.ms", "0");
+    producerProps.put("acks", "1");
+    producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
+
+    sweepTimerId = vertx.setPeriodic(1_000, id -> sweep());
+    return consumer.subscribe(Set.of(topics.input(), topics.scores()));
+  }
+
+  /** Completes once this instance owns partitions of the problem's topics. */
+  public Future<Void> assigned() {
+    return assigned.future();
+  }
+
+  @Override
+  public Future<?> stop() {
+    vertx.cancelTimer(sweepTimerId);
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    return Future.join(consumer.close(), producer.close());
+  }
+
+  public long decisions() {
+    return decisions.get();
+  }
+
+  public long defaults() {
+    return defaults.get();
+  }
+
+  public long lateScores() {
+    return lateScores.get();
+  }
+
+  /** Scores dropped because their request never showed up on the input topic within the orphan TTL. */
+  public long droppedOrphans() {
+    return droppedOrphans.get();
+  }
+
+  private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
+    try {
+      if (record.topic().equals(topics.input())) {
+        onRequest(Json.decode(record.value(), InferenceRequest.class));
+      } else {
+        onScore(Json.decode(record.value(), Score.class));
+      }
+    } catch (RuntimeException e) {
+      LOG.warn("rendezvous {} skipped record {}-{} offset {}: {}", config.problem(), record.topic(),
+          record.partition(), record.offset(), e.getMessage());
+    }
+    rearm();
+  }
+
+  private void onRequest(InferenceRequest request) {
+    String id = request.requestId();
+    if (pending.containsKey(id) || decided.containsKey(id)) {
+      return; // a redelivered request: already being decided, or decided
+    }
+    ScheduleRegistry.Versioned versioned = schedules.current(config.problem()).orElse(null);
+    if (versioned == null) {
+      LOG.warn("rendezvous {} has no schedule; request {} left to the proxy's deadline guard",
+          config.problem(), id);
+      return;
+    }
+    long now = clock.nowMicros();
+    Entry entry = new Entry(request, new PendingRequest(versioned.schedule(), id, request.receivedAtUs(),
+        request.deadlineAtUs()), versioned);
+    if (pending.size() >= config.maxPending()) {
+      publish(entry, null, "overload", now);
+      return;
+    }
+    List<Orphan> early = orphans.remove(id);
+    if (early != null) {
+      for (Orphan o : early) {
+        Decision d = entry.state().onScore(o.score(), o.arrivedAtUs()).orElse(null);
+        if (d != null) {
+          publish(entry, d, null, now);
+          return;
+        }
+      }
+    }
+    Decision d = entry.state().onTime(now).orElse(null);
+    if (d != null) {
+      publish(entry, d, null, now);
+      return;
+    }
+    pending.put(id, entry);
+    wakes.add(new Wake(entry.state().nextWakeupUs(), id));
+  }
+
+  private void onScore(Score score) {
+    long now = clock.nowMicros();
+    Entry entry = pending.get(score.requestId());
+    if (entry == null) {
+      if (decided.containsKey(score.requestId())) {
+        lateScores.incrementAndGet();
+      } else {
+        orphans.computeIfAbsent(score.requestId(), k -> new ArrayList<>(2)).add(new Orphan(score, now));
+      }
+      return;
+    }
+    entry.state().onScore(score, now).ifPresent(d -> {
+      pending.remove(score.requestId());
+      publish(entry, d, null, now);
+    });
+  }
+
+  private void onTimer() {
+    timerId = -1;
+    timerAtUs = Long.MAX_VALUE;
+    long now = clock.nowMicros();
+    while (!wakes.isEmpty() && wakes.peek().atUs() <= now) {
+      Wake wake = wakes.poll();
+      Entry entry = pending.get(wake.requestId());
+      if (entry == null) {
+        continue; // decided by a score since this wake-up was queued
+      }
+      Decision d = entry.state().onTime(now).orElse(null);
+      if (d != null) {
+        pending.remove(wake.requestId());
+        publish(entry, d, null, now);
+      } else {
+        wakes.add(new Wake(entry.state().nextWakeupUs(), wake.requestId()));
+      }
+    }
+    rearm();
+  }
+
+  /** Keeps exactly one timer armed, for the earliest queued wake-up. */
+  private void rearm() {
+    Wake head = wakes.peek();
+    if (head == null || head.atUs() >= timerAtUs) {
+      return;
+    }
+    if (timerId >= 0) {
+      vertx.cancelTimer(timerId);
+    }
+    long delayMs = Math.max(1, (head.atUs() - clock.nowMicros() + 999) / 1000);
+    timerAtUs = head.atUs();
+    timerId = vertx.setTimer(delayMs, id -> onTimer());
+  }
+
+  private void publish(Entry entry, Decision d, String overrideReason, long now) {
+    InferenceRequest r = entry.request();
+    ScheduleRegistry.Versioned versioned = entry.schedule();
+    boolean isDefault = d == null || d.isDefault();
+    Result result = new Result(
+        r.requestId(),
+        r.clientId(),
+        r.problem(),
+        isDefault ? Result.DEFAULT : d.chosen().modelId(),
+        isDefault ? null : d.chosen().modelVersion(),
+        isDefault ? null : d.tier(),
+        isDefault,
+        overrideReason != null ? overrideReason : d.reason(),
+        d != null ? d.elapsedMs() : (now - r.receivedAtUs()) / 1000.0,
+        isDefault ? versioned.schedule().defaultOutputs(r.inputs().get(0).rows()) : d.chosen().outputs(),
+        versioned.version(),
+        d != null ? d.arrivals() : List.of(),
+        now);
+    decided.put(r.requestId(), now);
+    decisions.incrementAndGet();
+    if (isDefault) {
+      defaults.incrementAndGet();
+    }
+    ReturnAddress to;
+    try {
+      to = ReturnAddress.parse(r.returnAddress());
+    } catch (IllegalArgumentException e) {
+      LOG.warn("request {} has a bad return address: {}", r.requestId(), e.getMessage());
+      return;
+    }
+    producer.send(KafkaProducerRecord.create(to.topic(), r.requestId(), Json.encode(result), null, to.partition()))
+        .onFailure(e -> LOG.warn("result for {} not written: {}", r.requestId(), e.getMessage()));
+  }
+
+  private void sweep() {
+    long now = clock.nowMicros();
+    long orphanLimit = now - config.orphanTtlMs() * 1000;
+    for (Iterator<List<Orphan>> it = orphans.values().iterator(); it.hasNext(); ) {
+      List<Orphan> list = it.next();
+      if (list.get(0).arrivedAtUs() > orphanLimit) {
+        break;
+      }
+      droppedOrphans.addAndGet(list.size());
+      it.remove();
+    }
+    long decidedLimit = now - config.decidedTtlMs() * 1000;
+    for (Iterator<Long> it = decided.values().iterator(); it.hasNext(); ) {
+      if (it.next() > decidedLimit) {
+        break;
+      }
+      it.remove();
+    }
+  }
+}
