@@ -144,6 +144,12 @@ public final class ModelRunner implements AutoCloseable {
       }
       if (request.deadlineAtUs() <= now) {
         skippedExpired.incrementAndGet();
+        continue;
+      }
+      String incompatibility = model.incompatibility(request);
+      if (incompatibility != null) {
+        errors.incrementAndGet();
+        send(request, null, incompatibility, now, 0);
       } else {
         live.add(request);
       }
@@ -167,21 +173,23 @@ public final class ModelRunner implements AutoCloseable {
     long inferenceUs = (System.nanoTime() - start) / 1_000;
     long scoredAt = clock.nowMicros();
     for (int i = 0; i < batch.size(); i++) {
-      InferenceRequest r = batch.get(i);
-      Score score = new Score(r.requestId(), config.modelId(), config.modelVersion(), config.role(),
-          outputs == null ? null : outputs.get(i), error, config.runnerId(), device, r.receivedAtUs(),
-          scoredAt, inferenceUs);
-      producer.send(new ProducerRecord<>(topics.scores(), r.requestId(), Json.encode(score)), (md, e) -> {
-        if (e != null) {
-          LOG.warn("runner {} could not write a score: {}", config.modelId(), e.getMessage());
-        }
-      });
+      send(batch.get(i), outputs == null ? null : outputs.get(i), error, scoredAt, inferenceUs);
     }
     if (error == null) {
       scored.addAndGet(batch.size());
     } else {
       errors.addAndGet(batch.size());
     }
+  }
+
+  private void send(InferenceRequest r, List<Tensor> outputs, String error, long scoredAt, long inferenceUs) {
+    Score score = new Score(r.requestId(), config.modelId(), config.modelVersion(), config.role(), outputs, error,
+        config.runnerId(), device, r.receivedAtUs(), scoredAt, inferenceUs);
+    producer.send(new ProducerRecord<>(topics.scores(), r.requestId(), Json.encode(score)), (md, e) -> {
+      if (e != null) {
+        LOG.warn("runner {} could not write the score of {}: {}", config.modelId(), r.requestId(), e.getMessage());
+      }
+    });
   }
 
   private void injectFault() {

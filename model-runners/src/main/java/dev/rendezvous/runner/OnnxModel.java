@@ -58,6 +58,36 @@ public final class OnnxModel implements AutoCloseable {
   }
 
   /**
+   * Returns null when the request carries every input this model needs with a compatible shape (same rank,
+   * equal fixed dimensions after the batch dimension), otherwise what is wrong. Checked per request before
+   * batching so one bad request cannot fail its batch-mates.
+   */
+  public String incompatibility(InferenceRequest request) {
+    for (Map.Entry<String, TensorInfo> in : inputs.entrySet()) {
+      Tensor t = null;
+      for (Tensor candidate : request.inputs()) {
+        if (candidate.name().equals(in.getKey())) {
+          t = candidate;
+        }
+      }
+      if (t == null) {
+        return "the model needs input '" + in.getKey() + "', which the request lacks";
+      }
+      long[] want = in.getValue().getShape();
+      long[] have = t.shape();
+      boolean ok = want.length == have.length;
+      for (int i = 1; ok && i < want.length; i++) {
+        ok = want[i] < 0 || want[i] == have[i];
+      }
+      if (!ok) {
+        return "input '" + in.getKey() + "' has shape " + java.util.Arrays.toString(have) + " but the model takes "
+            + java.util.Arrays.toString(want);
+      }
+    }
+    return null;
+  }
+
+  /**
    * Scores the requests in one inference call and returns, per request in order, its output tensors.
    * Throws when a request lacks an input the model needs or the model fails; the caller then reports the
    * error for every request of the batch.

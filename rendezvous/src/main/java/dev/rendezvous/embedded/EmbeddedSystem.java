@@ -1,0 +1,203 @@
+package dev.rendezvous.embedded;
+
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.kafka.KafkaTopics;
+import dev.rendezvous.proxy.ProxyConfig;
+import dev.rendezvous.proxy.ProxyVerticle;
+import dev.rendezvous.rendezvous.RendezvousConfig;
+import dev.rendezvous.rendezvous.RendezvousVerticle;
+import dev.rendezvous.runner.ModelRunner;
+import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.schedule.Schedule;
+import dev.rendezvous.schedule.ScheduleLoader;
+import dev.rendezvous.schedule.ScheduleRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
+ * per problem, the model runners (canary included) and the HTTP proxy. {@link #start} returns once every
+ * consumer owns its partitions, so the first request is scored by every model.
+ */
+public final class EmbeddedSystem implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSystem.class);
+
+  /**
+   * What to start.
+   *
+   * @param dataDir where the embedded broker keeps its data
+   * @param schedulesDir the schedule files, one {@code *.yaml} per problem
+   * @param runners the runners to start
+   * @param host the proxy's listen address
+   * @param port the proxy's port (0 = any free port)
+   * @param bootstrapServers an external Kafka cluster, or null to start the embedded broker
+   * @param partitions partitions of each topic created (input and scores must match)
+   * @param startRendezvous false leaves the rendezvous out (the proxy then answers every request with the
+   *     default at the deadline); useful to see the deadline guard at work
+   */
+  public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
+      String bootstrapServers, int partitions, boolean startRendezvous) {}
+
+  private final EmbeddedKafka broker;
+  private final Vertx vertx;
+  private final ScheduleRegistry schedules;
+  private final List<ModelRunner> runners;
+  private final List<RendezvousVerticle> rendezvous;
+  private final ProxyVerticle proxy;
+  private final String bootstrapServers;
+
+  private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
+      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers) {
+    this.broker = broker;
+    this.vertx = vertx;
+    this.schedules = schedules;
+    this.runners = runners;
+    this.rendezvous = rendezvous;
+    this.proxy = proxy;
+    this.bootstrapServers = bootstrapServers;
+  }
+
+  /** Reads every {@code *.yaml} schedule in the directory; any invalid file stops the start with its message. */
+  public static List<Schedule> loadSchedules(Path dir) {
+    try (Stream<Path> files = Files.list(dir)) {
+      List<Schedule> out = new ArrayList<>();
+      for (Path f : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
+          .sorted().toList()) {
+        out.add(ScheduleLoader.load(f));
+      }
+      if (out.isEmpty()) {
+        throw new IllegalArgumentException("no schedule files (*.yaml) in " + dir);
+      }
+      return out;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read schedules from " + dir, e);
+    }
+  }
+
+  /** Reads every {@code *.yaml} runner configuration under the directories. */
+  public static List<RunnerConfig> loadRunners(List<Path> dirs) {
+    List<RunnerConfig> out = new ArrayList<>();
+    for (Path dir : dirs) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+          out.add(RunnerConfig.load(f));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read runner configurations from " + dir, e);
+      }
+    }
+    return out;
+  }
+
+  public static EmbeddedSystem start(Options options) throws Exception {
+    long t0 = System.nanoTime();
+    ScheduleRegistry schedules = new ScheduleRegistry();
+    loadSchedules(options.schedulesDir()).forEach(schedules::apply);
+
+    EmbeddedKafka broker = null;
+    String bootstrap = options.bootstrapServers();
+    if (bootstrap == null) {
+      broker = EmbeddedKafka.start(options.dataDir().resolve("kafka"), 0);
+      bootstrap = broker.bootstrapServers();
+    }
+    for (String problem : schedules.problems()) {
+      Topics t = Topics.of(problem);
+      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results()), options.partitions(), (short) 1);
+    }
+
+    Vertx vertx = Vertx.vertx();
+    List<RendezvousVerticle> rendezvous = new ArrayList<>();
+    List<ModelRunner> runners = new ArrayList<>();
+    try {
+      List<CompletableFuture<Void>> ready = new ArrayList<>();
+      if (options.startRendezvous()) {
+        for (String problem : schedules.problems()) {
+          RendezvousVerticle r = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap), schedules,
+              Clock.SYSTEM);
+          await(vertx.deployVerticle(r));
+          rendezvous.add(r);
+          ready.add(r.assigned().toCompletionStage().toCompletableFuture());
+        }
+      }
+      for (RunnerConfig rc : options.runners()) {
+        if (schedules.current(rc.problem()).isEmpty()) {
+          LOG.warn("runner {} is for problem {} which has no schedule; not started", rc.modelId(), rc.problem());
+          continue;
+        }
+        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM).start();
+        runners.add(runner);
+        ready.add(runner.assigned());
+      }
+      CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
+      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true);
+      await(vertx.deployVerticle(proxy));
+      LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
+          (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
+      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap);
+    } catch (Exception e) {
+      for (ModelRunner r : runners) {
+        r.close();
+      }
+      await(vertx.close());
+      if (broker != null) {
+        broker.close();
+      }
+      throw e;
+    }
+  }
+
+  public int port() {
+    return proxy.actualPort();
+  }
+
+  public String url() {
+    return "http://127.0.0.1:" + port();
+  }
+
+  public String bootstrapServers() {
+    return bootstrapServers;
+  }
+
+  public ScheduleRegistry schedules() {
+    return schedules;
+  }
+
+  public List<ModelRunner> runners() {
+    return runners;
+  }
+
+  public List<RendezvousVerticle> rendezvous() {
+    return rendezvous;
+  }
+
+  /** Stops the proxy first (so no new work arrives), then the rendezvous, the runners and the broker. */
+  @Override
+  public void close() throws Exception {
+    await(vertx.close());
+    for (ModelRunner r : runners) {
+      r.close();
+    }
+    if (broker != null) {
+      broker.close();
+    }
+  }
+
+  private static <T> T await(Future<T> future) throws Exception {
+    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+}

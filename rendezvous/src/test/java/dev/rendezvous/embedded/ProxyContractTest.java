@@ -1,0 +1,191 @@
+package dev.rendezvous.embedded;
+
+import static dev.rendezvous.embedded.TestSystems.get;
+import static dev.rendezvous.embedded.TestSystems.inferBody;
+import static dev.rendezvous.embedded.TestSystems.post;
+import static dev.rendezvous.embedded.TestSystems.runner;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.embedded.TestSystems.Response;
+import dev.rendezvous.kafka.EmbeddedKafka;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import java.net.http.HttpClient;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The proxy's Open Inference Protocol contract: metadata, every kind of bad input, and concurrency. */
+class ProxyContractTest {
+
+  static final String P = "contract";
+  @TempDir static Path dir;
+  static EmbeddedKafka broker;
+  static EmbeddedSystem system;
+  static JsonNode reference;
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    broker = EmbeddedKafka.start(dir.resolve("broker"), 0);
+    reference = TestSystems.reference();
+    system = TestSystems.start(broker, dir, P, true, List.of(runner(P, "bc-mlp"), runner(P, "bc-gbt"),
+        runner(P, "bc-logreg"), runner(P, "bc-canary")));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    system.close();
+    broker.close();
+  }
+
+  private String infer() {
+    return system.url() + "/v2/models/" + P + "/infer";
+  }
+
+  private String goodBody() {
+    return inferBody("good", reference.get("rows").get(0), null);
+  }
+
+  @Test
+  void serverAndModelMetadata() throws Exception {
+    assertThat(get(http, system.url() + "/v2/health/live").body().get("live").asBoolean()).isTrue();
+    Response ready = get(http, system.url() + "/v2/health/ready");
+    assertThat(ready.status()).isEqualTo(200);
+    assertThat(ready.body().get("ready").asBoolean()).isTrue();
+    assertThat(get(http, system.url() + "/v2").body().get("name").asText()).isEqualTo("rendezvous");
+    assertThat(get(http, system.url() + "/v2/models").body().get("models").get(0).get("name").asText()).isEqualTo(P);
+    Response meta = get(http, system.url() + "/v2/models/" + P);
+    assertThat(meta.status()).isEqualTo(200);
+    assertThat(meta.body().get("inputs").get(0).get("name").asText()).isEqualTo("features");
+    assertThat(meta.body().get("inputs").get(0).get("shape").toString()).isEqualTo("[-1,30]");
+    assertThat(meta.body().get("outputs").get(0).get("name").asText()).isEqualTo("probability");
+    assertThat(get(http, system.url() + "/v2/models/" + P + "/ready").status()).isEqualTo(200);
+    assertThat(get(http, system.url() + "/v2/models/nope").status()).isEqualTo(404);
+    assertThat(get(http, system.url() + "/v2/models/nope/ready").status()).isEqualTo(404);
+  }
+
+  static Stream<Arguments> badRequests() {
+    String row = "[" + String.join(",", java.util.Collections.nCopies(30, "1.5")) + "]";
+    String tensor = "{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[1,30],\"data\":" + row + "}";
+    return Stream.of(
+        Arguments.of("malformed JSON", "{\"inputs\": [", 400, "malformed JSON"),
+        Arguments.of("not an object", "[1,2]", 400, "JSON object"),
+        Arguments.of("no inputs", "{\"id\":\"x\"}", 400, "'inputs'"),
+        Arguments.of("missing input", "{\"inputs\":[{\"name\":\"other\",\"datatype\":\"FP32\",\"shape\":[1],"
+            + "\"data\":[1]}]}", 400, "unknown input 'other'"),
+        Arguments.of("unknown extra input", "{\"inputs\":[" + tensor + ",{\"name\":\"extra\",\"datatype\":\"FP32\","
+            + "\"shape\":[1],\"data\":[1]}]}", 400, "unknown input 'extra'"),
+        Arguments.of("wrong datatype", "{\"inputs\":[" + tensor.replace("FP32", "INT64") + "]}", 400,
+            "must have datatype FP32"),
+        Arguments.of("unsupported datatype", "{\"inputs\":[" + tensor.replace("FP32", "BYTES") + "]}", 400,
+            "not supported"),
+        Arguments.of("wrong shape", "{\"inputs\":[" + tensor.replace("[1,30]", "[1,29]") + "]}", 400,
+            "must have shape [-1, 30]"),
+        Arguments.of("element count", "{\"inputs\":[" + tensor.replace("[1,30]", "[2,30]") + "]}", 400,
+            "needs 60 elements, data has 30"),
+        Arguments.of("non-numeric data", "{\"inputs\":[" + tensor.replace("[1.5,", "[\"a\",") + "]}", 400,
+            "only numbers"),
+        Arguments.of("negative deadline", "{\"parameters\":{\"deadline_ms\":-5},\"inputs\":[" + tensor + "]}", 400,
+            "deadline_ms must be a positive number"),
+        Arguments.of("string deadline", "{\"parameters\":{\"deadline_ms\":\"soon\"},\"inputs\":[" + tensor + "]}",
+            400, "deadline_ms must be a positive number"),
+        Arguments.of("zero deadline", "{\"parameters\":{\"deadline_ms\":0},\"inputs\":[" + tensor + "]}", 400,
+            "deadline_ms must be a positive number"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badRequests")
+  void badInputGetsAClearClientErrorAndTheServerKeepsServing(String what, String body, int status, String message)
+      throws Exception {
+    Response bad = post(http, infer(), body);
+    assertThat(bad.status()).isEqualTo(status);
+    assertThat(bad.body().get("error").asText()).contains(message);
+
+    Response good = post(http, infer(), goodBody());
+    assertThat(good.status()).isEqualTo(200);
+    assertThat(good.body().get("parameters").get("answered_by").asText()).isEqualTo("bc-mlp");
+  }
+
+  @Test
+  void unknownProblemIs404() throws Exception {
+    Response r = post(http, system.url() + "/v2/models/nope/infer", goodBody());
+    assertThat(r.status()).isEqualTo(404);
+    assertThat(r.body().get("error").asText()).contains("unknown problem 'nope'").contains(P);
+  }
+
+  @Test
+  void bodyOverTheLimitIs413() throws Exception {
+    String huge = "{\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[1,30],\"data\":["
+        + "1.0,".repeat(400_000) + "1.0]}]}";
+    Response r = post(http, infer(), huge);
+    assertThat(r.status()).isEqualTo(413);
+    assertThat(r.body().get("error").asText()).contains("exceeds the limit");
+    assertThat(post(http, infer(), goodBody()).status()).isEqualTo(200);
+  }
+
+  @Test
+  void aBatchedRequestGetsOneRowPerInputRow() throws Exception {
+    JsonNode rows = reference.get("rows");
+    StringBuilder data = new StringBuilder();
+    for (int i = 0; i < 3; i++) {
+      rows.get(i).forEach(v -> data.append(data.length() == 0 ? "" : ",").append(v.asDouble()));
+    }
+    Response r = post(http, infer(), "{\"id\":\"batch\",\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\","
+        + "\"shape\":[3,30],\"data\":[" + data + "]}]}");
+    JsonNode out = r.body().get("outputs").get(0);
+    assertThat(out.get("shape").toString()).isEqualTo("[3,1]");
+    for (int i = 0; i < 3; i++) {
+      assertThat(out.get("data").get(i).asDouble())
+          .isCloseTo(reference.get("predictions").get("bc-mlp").get(i).asDouble(), org.assertj.core.api.Assertions.within(1e-5));
+    }
+  }
+
+  @Test
+  void aThousandConcurrentRequestsEachGetExactlyOneAnswerWithTheirOwnId() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      WebClient client = WebClient.create(vertx, new WebClientOptions().setMaxPoolSize(64)
+          .setDefaultHost("127.0.0.1").setDefaultPort(system.port()));
+      int n = 1000;
+      List<Future<HttpResponse<Buffer>>> futures = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        String body = inferBody("c-" + i, reference.get("rows").get(i % 114), 2_000.0);
+        futures.add(client.post("/v2/models/" + P + "/infer").putHeader("content-type", "application/json")
+            .sendBuffer(Buffer.buffer(body)));
+      }
+      Future.all(futures).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      Map<String, Integer> answers = new HashMap<>();
+      for (Future<HttpResponse<Buffer>> f : futures) {
+        HttpResponse<Buffer> r = f.result();
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = Json.MAPPER.readTree(r.body().getBytes());
+        answers.merge(body.get("id").asText(), 1, Integer::sum);
+      }
+      assertThat(answers).hasSize(n);
+      assertThat(answers.values()).containsOnly(1);
+      for (int i = 0; i < n; i++) {
+        assertThat(answers).containsKey("c-" + i);
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package dev.rendezvous.embedded;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.runner.RunnerConfig;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Builds embedded systems for end-to-end tests on one shared real broker: each system serves its own
+ * problem (own topics and consumer groups) with the real demo models and a schedule written for the test.
+ */
+final class TestSystems {
+
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  static final Path MODELS = REPO.resolve("model-runners/models/breast-cancer");
+
+  /** The demo schedule's shape: champion bc-mlp alone to 30 ms, bc-gbt too to 40 ms, anyone to 45 ms, SLA 50 ms. */
+  static String schedule(String problem) {
+    return """
+        problem: %s
+        deadline_ms: 50
+        inputs:
+          - {name: features, datatype: FP32, shape: [-1, 30]}
+        outputs:
+          - {name: probability, datatype: FP32, shape: [-1, 1]}
+        tiers:
+          - until_ms: 30
+            accept: [bc-mlp]
+          - until_ms: 40
+            accept: [bc-mlp, bc-gbt]
+          - until_ms: 45
+            accept: ["*"]
+        default:
+          outputs: [{name: probability, datatype: FP32, shape: [1, 1], data: [-1.0]}]
+        """.formatted(problem);
+  }
+
+  static RunnerConfig runner(String problem, String modelId) {
+    Map<String, String> files = Map.of("bc-mlp", "bc-mlp-2.onnx", "bc-gbt", "bc-gbt-3.onnx",
+        "bc-logreg", "bc-logreg-1.onnx", "bc-canary", "bc-canary-1.onnx");
+    Map<String, String> versions = Map.of("bc-mlp", "2", "bc-gbt", "3", "bc-logreg", "1", "bc-canary", "1");
+    return new RunnerConfig(problem, modelId, versions.get(modelId),
+        modelId.equals("bc-canary") ? dev.rendezvous.common.Role.CANARY : dev.rendezvous.common.Role.SERVING,
+        MODELS.resolve(files.get(modelId)), 64, 1, 1, null, null, 0);
+  }
+
+  static EmbeddedSystem start(EmbeddedKafka broker, Path dir, String problem, boolean rendezvous,
+      List<RunnerConfig> runners) throws Exception {
+    Path schedules = Files.createDirectories(dir.resolve(problem + "-schedules"));
+    Files.writeString(schedules.resolve(problem + ".yaml"), schedule(problem));
+    return EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve(problem), schedules, runners, "127.0.0.1", 0,
+        broker.bootstrapServers(), 2, rendezvous));
+  }
+
+  /** Held-out rows of the data set and each model's reference prediction for them. */
+  static JsonNode reference() throws IOException {
+    return Json.MAPPER.readTree(MODELS.resolve("reference.json").toFile());
+  }
+
+  static String inferBody(String id, JsonNode row, Double deadlineMs) {
+    List<Double> data = new ArrayList<>();
+    row.forEach(v -> data.add(v.asDouble()));
+    StringBuilder b = new StringBuilder("{\"id\":\"").append(id).append("\",");
+    if (deadlineMs != null) {
+      b.append("\"parameters\":{\"deadline_ms\":").append(deadlineMs).append("},");
+    }
+    b.append("\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":[1,30],\"data\":")
+        .append(data).append("}]}");
+    return b.toString();
+  }
+
+  record Response(int status, JsonNode body) {}
+
+  static Response post(HttpClient http, String url, String body) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
+        .header("content-type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()));
+  }
+
+  static Response get(HttpClient http, String url) throws Exception {
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()));
+  }
+
+  private TestSystems() {}
+}
