@@ -101,6 +101,7 @@ public final class ModelRunner implements AutoCloseable {
 
   private void run() {
     try {
+      warmUp();
       consumer.subscribe(List.of(topics.input()), new ConsumerRebalanceListener() {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
@@ -128,6 +129,16 @@ public final class ModelRunner implements AutoCloseable {
     } finally {
       consumer.close(Duration.ofSeconds(2));
     }
+  }
+
+  /** Pays the first-call costs (session initialisation, producer metadata) before the first request. */
+  private void warmUp() {
+    try {
+      model.warmUp();
+    } catch (Exception e) {
+      LOG.warn("runner {} could not warm up its model: {}", config.modelId(), e.getMessage());
+    }
+    producer.partitionsFor(topics.scores());
   }
 
   private void handle(ConsumerRecords<String, byte[]> records) {

@@ -49,6 +49,23 @@ public final class OnnxModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs one all-zero row through the model so that the first real request does not pay for the session's
+   * lazy initialisation. Dimensions the model leaves open are taken as 1.
+   */
+  public void warmUp() throws OrtException {
+    List<Tensor> zeros = new ArrayList<>();
+    for (Map.Entry<String, TensorInfo> in : inputs.entrySet()) {
+      long[] shape = in.getValue().getShape().clone();
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = shape[i] < 1 ? 1 : shape[i];
+      }
+      String datatype = in.getValue().type == OnnxJavaType.DOUBLE ? "FP64" : "FP32";
+      zeros.add(new Tensor(in.getKey(), datatype, shape, new double[(int) Tensor.elementCount(shape)]));
+    }
+    score(List.of(new InferenceRequest("warm-up", null, "", "", 0, 0, zeros)));
+  }
+
   public Map<String, TensorInfo> inputs() {
     return inputs;
   }

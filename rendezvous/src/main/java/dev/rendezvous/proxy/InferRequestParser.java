@@ -62,17 +62,9 @@ public final class InferRequestParser {
     signature.forEach(s -> specs.put(s.name(), s));
     Map<String, Tensor> byName = new HashMap<>();
     for (int i = 0; i < inputs.size(); i++) {
-      Tensor t = parseTensor(inputs.get(i), i);
-      TensorSpec spec = specs.get(t.name());
-      if (spec == null) {
-        throw new BadRequestException("unknown input '" + t.name() + "'; expected " + names(signature));
-      }
+      Tensor t = parseTensor(inputs.get(i), i, specs, signature);
       if (byName.put(t.name(), t) != null) {
         throw new BadRequestException("input '" + t.name() + "' is given more than once");
-      }
-      String mismatch = spec.mismatch(t);
-      if (mismatch != null) {
-        throw new BadRequestException(mismatch);
       }
     }
     List<Tensor> ordered = new ArrayList<>(signature.size());
@@ -110,7 +102,9 @@ public final class InferRequestParser {
     return d.asDouble();
   }
 
-  private static Tensor parseTensor(JsonNode node, int index) {
+  /** Parses one tensor, checking name, datatype and shape against the signature before reading the data. */
+  private static Tensor parseTensor(JsonNode node, int index, Map<String, TensorSpec> specs,
+      List<TensorSpec> signature) {
     String where = "inputs[" + index + "]";
     if (node == null || !node.isObject()) {
       throw new BadRequestException(where + " must be an object with name, datatype, shape and data");
@@ -118,6 +112,10 @@ public final class InferRequestParser {
     JsonNode name = node.get("name");
     if (name == null || !name.isTextual() || name.asText().isEmpty()) {
       throw new BadRequestException(where + ".name must be a non-empty string");
+    }
+    TensorSpec spec = specs.get(name.asText());
+    if (spec == null) {
+      throw new BadRequestException("unknown input '" + name.asText() + "'; expected " + names(signature));
     }
     where = "input '" + name.asText() + "'";
     JsonNode datatypeNode = node.get("datatype");
@@ -140,6 +138,10 @@ public final class InferRequestParser {
         throw new BadRequestException(where + ": shape must be an array of non-negative integers, not " + shapeNode);
       }
       shape[i] = dim.asLong();
+    }
+    String mismatch = spec.mismatch(new Tensor(name.asText(), datatype.name(), shape, new double[0]));
+    if (mismatch != null) {
+      throw new BadRequestException(mismatch);
     }
     JsonNode dataNode = node.get("data");
     if (dataNode == null || !dataNode.isArray()) {

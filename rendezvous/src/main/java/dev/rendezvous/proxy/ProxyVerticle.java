@@ -99,7 +99,10 @@ public final class ProxyVerticle extends VerticleBase {
     Set<TopicPartition> partitions = schedules.problems().stream()
         .map(p -> new TopicPartition(Topics.of(p).results(), config.resultsPartition()))
         .collect(Collectors.toSet());
-    Future<Void> assigned = results.assign(partitions)
+    // Fetching the input topics' metadata now spares the first request that round trip.
+    List<Future<?>> metadata = schedules.problems().stream()
+        .<Future<?>>map(p -> producer.partitionsFor(Topics.of(p).input())).toList();
+    Future<Void> assigned = Future.all(metadata).compose(v -> results.assign(partitions))
         .compose(v -> results.seekToEnd(partitions))
         .onSuccess(v -> resultsAssigned = true);
 
@@ -185,6 +188,10 @@ public final class ProxyVerticle extends VerticleBase {
       LOG.warn("skipping undecodable result at {}-{} offset {}: {}", record.topic(), record.partition(),
           record.offset(), e.getMessage());
       return;
+    }
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("result {} reached the proxy {} ms after the decision, {} ms after its send", result.requestId(),
+          (clock.nowMicros() - result.decidedAtUs()) / 1000.0, clock.nowMicros() / 1000 - record.timestamp());
     }
     Waiting w = waiting.remove(result.requestId());
     if (w == null) {

@@ -51,7 +51,8 @@ public final class RendezvousVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(RendezvousVerticle.class);
 
-  private record Entry(InferenceRequest request, PendingRequest state, ScheduleRegistry.Versioned schedule) {}
+  private record Entry(InferenceRequest request, PendingRequest state, ScheduleRegistry.Versioned schedule,
+      double readAtMs) {}
 
   private record Wake(long atUs, String requestId) {}
 
@@ -107,7 +108,9 @@ public final class RendezvousVerticle extends VerticleBase {
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
 
     sweepTimerId = vertx.setPeriodic(1_000, id -> sweep());
-    return consumer.subscribe(Set.of(topics.input(), topics.scores()));
+    // Fetching the results topic's metadata now spares the first decision that round trip.
+    return producer.partitionsFor(topics.results())
+        .compose(p -> consumer.subscribe(Set.of(topics.input(), topics.scores())));
   }
 
   /** Completes once this instance owns partitions of the problem's topics. */
@@ -168,7 +171,7 @@ public final class RendezvousVerticle extends VerticleBase {
     }
     long now = clock.nowMicros();
     Entry entry = new Entry(request, new PendingRequest(versioned.schedule(), id, request.receivedAtUs(),
-        request.deadlineAtUs()), versioned);
+        request.deadlineAtUs()), versioned, (now - request.receivedAtUs()) / 1000.0);
     if (pending.size() >= config.maxPending()) {
       publish(entry, null, "overload", now);
       return;
@@ -262,6 +265,10 @@ public final class RendezvousVerticle extends VerticleBase {
         versioned.version(),
         d != null ? d.arrivals() : List.of(),
         now);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("decided {} at {} ms: {} (tier {}, {}); read at {} ms; arrivals {}", r.requestId(), result.elapsedMs(),
+          result.answeredBy(), result.tier(), result.reason(), entry.readAtMs(), result.arrivals());
+    }
     decided.put(r.requestId(), now);
     decisions.incrementAndGet();
     if (isDefault) {

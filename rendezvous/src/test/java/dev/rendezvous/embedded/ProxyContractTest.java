@@ -13,6 +13,7 @@ import dev.rendezvous.kafka.EmbeddedKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.ext.web.client.HttpResponse;
 import io.vertx.ext.web.client.WebClient;
 import io.vertx.ext.web.client.WebClientOptions;
@@ -162,8 +163,8 @@ class ProxyContractTest {
   void aThousandConcurrentRequestsEachGetExactlyOneAnswerWithTheirOwnId() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      WebClient client = WebClient.create(vertx, new WebClientOptions().setMaxPoolSize(64)
-          .setDefaultHost("127.0.0.1").setDefaultPort(system.port()));
+      WebClient client = WebClient.create(vertx, new WebClientOptions()
+          .setDefaultHost("127.0.0.1").setDefaultPort(system.port()), new PoolOptions().setHttp1MaxSize(64));
       int n = 1000;
       List<Future<HttpResponse<Buffer>>> futures = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {

@@ -59,10 +59,14 @@ class ScheduleLoaderTest {
   }
 
   @Test
-  void shipped_breast_cancer_schedule_loads_and_matches_the_documented_example() {
+  void shipped_breast_cancer_schedule_loads_with_the_champion_first_and_a_10ms_margin() {
     Schedule shipped = ScheduleLoader.load(repositoryRoot().resolve("schedules/breast-cancer.yaml"));
-    Schedule documented = ScheduleLoader.parse(VALID, shipped.source());
-    assertThat(shipped).isEqualTo(documented);
+    assertThat(shipped.problem()).isEqualTo("breast-cancer");
+    assertThat(shipped.tiers()).extracting(Tier::untilMs).containsExactly(25L, 35L, 40L);
+    assertThat(shipped.tiers().get(0).accept()).containsExactly("bc-mlp");
+    assertThat(shipped.tiers().get(2).accept()).containsExactly("*");
+    assertThat(shipped.marginMs()).isEqualTo(10.0);
+    assertThat(shipped.inputs()).isEqualTo(ScheduleLoader.parse(VALID, SOURCE).inputs());
   }
 
   @Test
