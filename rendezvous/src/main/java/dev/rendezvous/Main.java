@@ -56,10 +56,15 @@ public final class Main implements Runnable {
         description = "Partitions of each topic created (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(names = "--warm-up", defaultValue = "200",
+        description = "Zero-valued requests sent through the whole path per problem before reporting ready, "
+            + "so the first real request runs compiled code (default: ${DEFAULT-VALUE}; 0 = none).")
+    int warmUp;
+
     @Override
     public Integer call() throws Exception {
       EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(data, schedules,
-          EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true));
+          EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true, warmUp));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         System.err.println("Stopping...");

@@ -15,7 +15,15 @@ import dev.rendezvous.schedule.ScheduleLoader;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.TensorSpec;
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.Collections;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,9 +56,15 @@ public final class EmbeddedSystem implements AutoCloseable {
    * @param partitions partitions of each topic created (input and scores must match)
    * @param startRendezvous false leaves the rendezvous out (the proxy then answers every request with the
    *     default at the deadline); useful to see the deadline guard at work
+   * @param warmUpRequests requests of zeros sent through the whole path per problem before the system is
+   *     reported ready, so that the JVM has compiled the hot code before the first real request; they carry
+   *     the client id {@value #WARM_UP_ID} so that recorders can tell them apart
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
-      String bootstrapServers, int partitions, boolean startRendezvous) {}
+      String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {}
+
+  /** The client id of warm-up requests. */
+  public static final String WARM_UP_ID = "rendezvous-warm-up";
 
   private final EmbeddedKafka broker;
   private final Vertx vertx;
@@ -146,6 +160,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true);
       await(vertx.deployVerticle(proxy));
+      warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
       return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap);
@@ -158,6 +173,39 @@ public final class EmbeddedSystem implements AutoCloseable {
         broker.close();
       }
       throw e;
+    }
+  }
+
+  /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
+  private static void warmUp(int port, ScheduleRegistry schedules, int count) throws Exception {
+    if (count <= 0) {
+      return;
+    }
+    HttpClient http = HttpClient.newHttpClient();
+    for (String problem : schedules.problems()) {
+      StringBuilder inputs = new StringBuilder();
+      for (TensorSpec spec : schedules.current(problem).orElseThrow().schedule().inputs()) {
+        long[] shape = spec.shape().clone();
+        for (int i = 0; i < shape.length; i++) {
+          shape[i] = shape[i] < 1 ? 1 : shape[i];
+        }
+        String zeros = String.join(",", Collections.nCopies((int) Tensor.elementCount(shape), "0"));
+        inputs.append(inputs.length() == 0 ? "" : ",").append("{\"name\":\"").append(spec.name())
+            .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
+            .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");
+      }
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + problem
+              + "/infer"))
+          .header("content-type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + WARM_UP_ID + "\",\"inputs\":[" + inputs + "]}"))
+          .build();
+      for (int sent = 0; sent < count; sent += 8) {
+        List<CompletableFuture<HttpResponse<Void>>> wave = new ArrayList<>();
+        for (int i = sent; i < Math.min(count, sent + 8); i++) {
+          wave.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
+        }
+        CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+      }
     }
   }
 

@@ -243,8 +243,33 @@ public final class ProxyVerticle extends VerticleBase {
       body.put("id", w.clientId());
     }
     body.set("parameters", params);
-    body.set("outputs", Json.MAPPER.valueToTree(outputs));
+    body.set("outputs", tensors(outputs));
     json(w.ctx(), 200, body);
+  }
+
+  /** Output tensors as the protocol writes them; FP32 values are printed as floats, not as their double widening. */
+  private static ArrayNode tensors(List<Tensor> tensors) {
+    ArrayNode out = Json.MAPPER.createArrayNode();
+    for (Tensor t : tensors) {
+      ObjectNode o = out.addObject().put("name", t.name()).put("datatype", t.datatype());
+      ArrayNode shape = o.putArray("shape");
+      for (long d : t.shape()) {
+        shape.add(d);
+      }
+      ArrayNode data = o.putArray("data");
+      boolean fp32 = "FP32".equals(t.datatype());
+      boolean integral = t.datatype().startsWith("INT");
+      for (double v : t.data()) {
+        if (fp32) {
+          data.add((float) v);
+        } else if (integral) {
+          data.add((long) v);
+        } else {
+          data.add(v);
+        }
+      }
+    }
+    return out;
   }
 
   private void modelMetadata(RoutingContext ctx) {

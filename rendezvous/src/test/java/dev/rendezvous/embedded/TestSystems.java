@@ -62,19 +62,8 @@ final class TestSystems {
       List<RunnerConfig> runners) throws Exception {
     Path schedules = Files.createDirectories(dir.resolve(problem + "-schedules"));
     Files.writeString(schedules.resolve(problem + ".yaml"), schedule(problem));
-    EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve(problem), schedules, runners,
-        "127.0.0.1", 0, broker.bootstrapServers(), 2, rendezvous));
-    warmUp(system, problem);
-    return system;
-  }
-
-  /** Sends a few requests through the whole path so that the JVM has compiled it before timings are asserted. */
-  static void warmUp(EmbeddedSystem system, String problem) throws Exception {
-    HttpClient http = HttpClient.newHttpClient();
-    JsonNode row = reference().get("rows").get(0);
-    for (int i = 0; i < 20; i++) {
-      post(http, system.url() + "/v2/models/" + problem + "/infer", inferBody("warm-up-" + i, row, null));
-    }
+    return EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve(problem), schedules, runners,
+        "127.0.0.1", 0, broker.bootstrapServers(), 2, rendezvous, 24));
   }
 
   /** Held-out rows of the data set and each model's reference prediction for them. */
