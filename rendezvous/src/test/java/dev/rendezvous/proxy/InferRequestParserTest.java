@@ -1,0 +1,84 @@
+package dev.rendezvous.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rendezvous.common.TensorSpec;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** What the proxy accepts and how it explains a rejection, for a problem with two inputs. */
+class InferRequestParserTest {
+
+  static final List<TensorSpec> SIGNATURE = List.of(
+      new TensorSpec("amount", "FP32", new long[] {-1, 1}),
+      new TensorSpec("merchant", "INT64", new long[] {-1, 2}));
+
+  static InferRequestParser.Parsed parse(String json) {
+    return InferRequestParser.parse(json.getBytes(StandardCharsets.UTF_8), SIGNATURE);
+  }
+
+  static void rejected(String json, String message) {
+    assertThatThrownBy(() -> parse(json)).isInstanceOf(BadRequestException.class).hasMessageContaining(message)
+        .extracting(e -> ((BadRequestException) e).status()).isEqualTo(400);
+  }
+
+  @Test
+  void a_batched_request_with_nested_data_is_accepted_in_signature_order() {
+    InferRequestParser.Parsed p = parse("""
+        {"id": "r1", "parameters": {"deadline_ms": 20.5},
+         "inputs": [{"name": "merchant", "datatype": "INT64", "shape": [2, 2], "data": [[1, 2], [3, 4]]},
+                    {"name": "amount", "datatype": "FP32", "shape": [2, 1], "data": [9.5, 3]}]}""");
+    assertThat(p.clientId()).isEqualTo("r1");
+    assertThat(p.deadlineMs()).isEqualTo(20.5);
+    assertThat(p.rows()).isEqualTo(2);
+    assertThat(p.inputs()).extracting(t -> t.name()).containsExactly("amount", "merchant");
+    assertThat(p.inputs().get(1).data()).containsExactly(1, 2, 3, 4);
+  }
+
+  @Test
+  void a_missing_input_is_named_with_its_expected_signature() {
+    rejected("""
+        {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [1, 1], "data": [1]}]}""",
+        "missing input 'merchant' (merchant INT64 [-1, 2])");
+  }
+
+  @Test
+  void inputs_that_disagree_on_the_batch_size_are_rejected() {
+    rejected("""
+        {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [2, 1], "data": [1, 2]},
+                    {"name": "merchant", "datatype": "INT64", "shape": [1, 2], "data": [1, 2]}]}""",
+        "disagree on the batch size");
+  }
+
+  @Test
+  void an_input_given_twice_is_rejected() {
+    rejected("""
+        {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [1, 1], "data": [1]},
+                    {"name": "amount", "datatype": "FP32", "shape": [1, 1], "data": [1]}]}""",
+        "given more than once");
+  }
+
+  @Test
+  void integer_inputs_must_hold_whole_numbers() {
+    rejected("""
+        {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [1, 1], "data": [1]},
+                    {"name": "merchant", "datatype": "INT64", "shape": [1, 2], "data": [1.5, 2]}]}""",
+        "is not an INT64");
+  }
+
+  @Test
+  void an_empty_batch_is_rejected() {
+    rejected("""
+        {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [0, 1], "data": []},
+                    {"name": "merchant", "datatype": "INT64", "shape": [0, 2], "data": []}]}""",
+        "the batch is empty");
+  }
+
+  @Test
+  void a_non_string_id_is_rejected() {
+    rejected("""
+        {"id": 7, "inputs": []}""", "'id' must be a string");
+  }
+}
