@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
-    subcommands = {Main.Up.class})
+    subcommands = {Main.Up.class, Main.Bench.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -83,6 +83,89 @@ public final class Main implements Runnable {
       }
       System.out.println("Press Ctrl-C to stop.");
       stopped.await();
+      return 0;
+    }
+  }
+
+  @Command(name = "bench", mixinStandardHelpOptions = true,
+      description = "Measure end-to-end latency with an open-loop load generator (loopback only) and the "
+          + "models' own inference time; writes a Markdown report.")
+  static final class Bench implements Callable<Integer> {
+
+    @Option(names = "--url", description = "A running system to measure; by default one is started in process.")
+    String url;
+
+    @Option(names = "--problem", defaultValue = "breast-cancer", description = "Problem to score (default: ${DEFAULT-VALUE}).")
+    String problem;
+
+    @Option(names = "--rates", split = ",", defaultValue = "200",
+        description = "Request rates to step through, per second (default: ${DEFAULT-VALUE}).")
+    List<Double> rates;
+
+    @Option(names = "--duration", defaultValue = "15",
+        description = "Seconds per rate (default: ${DEFAULT-VALUE}).")
+    int durationSeconds;
+
+    @Option(names = "--sla-ms", defaultValue = "50", description = "Latency counted as an SLA miss (default: ${DEFAULT-VALUE}).")
+    double slaMs;
+
+    @Option(names = "--connections", defaultValue = "64", description = "HTTP connections (default: ${DEFAULT-VALUE}).")
+    int connections;
+
+    @Option(names = "--rows", defaultValue = "model-runners/models/breast-cancer/reference.json",
+        description = "JSON file whose 'rows' are the inputs sent (default: ${DEFAULT-VALUE}).")
+    Path rows;
+
+    @Option(names = "--models", split = ",",
+        defaultValue = "model-runners/models/breast-cancer/bc-mlp-2.onnx,model-runners/models/breast-cancer/bc-gbt-3.onnx",
+        description = "ONNX files to time in process at batch 1 and 64 (default: ${DEFAULT-VALUE}).")
+    List<Path> models;
+
+    @Option(names = "--out", defaultValue = "bench/results", description = "Report directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      com.fasterxml.jackson.databind.JsonNode reference = dev.rendezvous.common.Json.MAPPER.readTree(rows.toFile());
+      List<String> bodies = dev.rendezvous.bench.LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
+      List<dev.rendezvous.bench.OnnxTiming.Result> timings = new java.util.ArrayList<>();
+      for (Path model : models) {
+        for (int batch : new int[] {1, 64}) {
+          timings.add(dev.rendezvous.bench.OnnxTiming.time(model, model.getFileName().toString(),
+              dev.rendezvous.bench.OnnxTiming.rows(reference.get("rows")), batch, 20_000));
+        }
+      }
+      EmbeddedSystem system = null;
+      String target = url;
+      if (target == null) {
+        system = EmbeddedSystem.start(new EmbeddedSystem.Options(Path.of("target/bench-data-" + System.nanoTime()),
+            Path.of("schedules"), EmbeddedSystem.loadRunners(List.of(Path.of("model-runners/config"),
+                Path.of("canary/config"))), "127.0.0.1", 0, null, 4, true, 500));
+        target = system.url();
+      }
+      try {
+        List<dev.rendezvous.bench.LoadGenerator.Outcome> outcomes = new java.util.ArrayList<>();
+        for (double rate : rates) {
+          dev.rendezvous.bench.LoadGenerator.Outcome o = dev.rendezvous.bench.LoadGenerator.run(
+              new dev.rendezvous.bench.LoadGenerator.Settings(target, problem, bodies, rate, durationSeconds * 1000L,
+                  slaMs, connections));
+          System.out.printf("rate %.0f/s: p50 %.2f ms, p99 %.2f ms, SLA %.2f%%, errors %d%n", rate, o.percentileMs(50),
+              o.percentileMs(99), o.slaAttainment() * 100, o.errors());
+          outcomes.add(o);
+        }
+        String settings = "- Target: " + (url == null ? "the embedded default started in process (schedules/, all "
+            + "demo runners and the canary)" : url) + "\n- Problem: " + problem + ", " + durationSeconds
+            + " s per rate, SLA " + slaMs + " ms, " + connections + " connections, open loop (latency from each "
+            + "request's due time)\n";
+        Path file = dev.rendezvous.bench.BenchReport.write(out, "latency", "End-to-end latency", settings,
+            dev.rendezvous.bench.BenchReport.table("Through the whole path (HTTP, Kafka, runners, rendezvous)",
+                outcomes) + dev.rendezvous.bench.BenchReport.onnxTable(timings));
+        System.out.println("Report: " + file);
+      } finally {
+        if (system != null) {
+          system.close();
+        }
+      }
       return 0;
     }
   }

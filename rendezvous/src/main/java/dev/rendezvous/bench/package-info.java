@@ -1,0 +1,2 @@
+/** Measurement: an open-loop HTTP load generator and its report. */
+package dev.rendezvous.bench;
