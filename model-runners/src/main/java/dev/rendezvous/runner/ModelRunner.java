@@ -204,9 +204,14 @@ public final class ModelRunner implements AutoCloseable {
   }
 
   private void injectFault() {
-    if (config.faultDelayMs() > 0) {
+    double delayMs = config.faultDelayMs();
+    if (config.faultDelayRandomMs() > 0) {
+      delayMs += -Math.log(1 - java.util.concurrent.ThreadLocalRandom.current().nextDouble())
+          * config.faultDelayRandomMs();
+    }
+    if (delayMs > 0) {
       try {
-        TimeUnit.MILLISECONDS.sleep(config.faultDelayMs());
+        TimeUnit.MICROSECONDS.sleep((long) (delayMs * 1000));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

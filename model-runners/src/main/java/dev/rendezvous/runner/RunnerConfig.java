@@ -29,6 +29,8 @@ import java.util.concurrent.ThreadLocalRandom;
  *   <li>{@code runner_id} (host name, pid and a random suffix): names this instance in its scores.
  *   <li>{@code fault_delay_ms} (0): fault injection for tests and benchmarks; each batch waits this long
  *       before scoring, as a slow model would. Off unless set here.
+ *   <li>{@code fault_delay_random_ms} (0): fault injection; each batch also waits an exponentially distributed
+ *       time with this mean, so the slowness has a tail like a real overloaded model's. Off unless set here.
  * </ul>
  */
 public record RunnerConfig(
@@ -42,7 +44,8 @@ public record RunnerConfig(
     @JsonProperty("inter_op_threads") Integer interOpThreads,
     @JsonProperty("group_id") String groupId,
     @JsonProperty("runner_id") String runnerId,
-    @JsonProperty("fault_delay_ms") Integer faultDelayMs) {
+    @JsonProperty("fault_delay_ms") Integer faultDelayMs,
+    @JsonProperty("fault_delay_random_ms") Integer faultDelayRandomMs) {
 
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory())
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true);
@@ -55,15 +58,23 @@ public record RunnerConfig(
     groupId = groupId == null ? "rdv." + problem + ".runner." + modelId : groupId;
     runnerId = runnerId == null ? defaultRunnerId(modelId) : runnerId;
     faultDelayMs = faultDelayMs == null ? 0 : faultDelayMs;
+    faultDelayRandomMs = faultDelayRandomMs == null ? 0 : faultDelayRandomMs;
     if (batchSize < 1) {
       throw new IllegalArgumentException("batch_size must be at least 1, not " + batchSize);
     }
     if (intraOpThreads < 1 || interOpThreads < 1) {
       throw new IllegalArgumentException("intra_op_threads and inter_op_threads must be at least 1");
     }
-    if (faultDelayMs < 0) {
-      throw new IllegalArgumentException("fault_delay_ms must not be negative");
+    if (faultDelayMs < 0 || faultDelayRandomMs < 0) {
+      throw new IllegalArgumentException("fault_delay_ms and fault_delay_random_ms must not be negative");
     }
+  }
+
+  /** A runner without random fault delay. */
+  public RunnerConfig(String problem, String modelId, String modelVersion, Role role, Path model, Integer batchSize,
+      Integer intraOpThreads, Integer interOpThreads, String groupId, String runnerId, Integer faultDelayMs) {
+    this(problem, modelId, modelVersion, role, model, batchSize, intraOpThreads, interOpThreads, groupId, runnerId,
+        faultDelayMs, 0);
   }
 
   /** Reads a configuration file; the model path is resolved against the file's directory. */
@@ -79,17 +90,29 @@ public record RunnerConfig(
 
   public RunnerConfig withModel(Path path) {
     return new RunnerConfig(problem, modelId, modelVersion, role, path, batchSize, intraOpThreads,
-        interOpThreads, groupId, runnerId, faultDelayMs);
+        interOpThreads, groupId, runnerId, faultDelayMs, faultDelayRandomMs);
   }
 
   public RunnerConfig withFaultDelayMs(int delayMs) {
     return new RunnerConfig(problem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
-        interOpThreads, groupId, runnerId, delayMs);
+        interOpThreads, groupId, runnerId, delayMs, faultDelayRandomMs);
+  }
+
+  /** The same runner slowed by a fixed delay plus an exponentially distributed one with the given mean. */
+  public RunnerConfig withFaultDelay(int fixedMs, int randomMeanMs) {
+    return new RunnerConfig(problem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
+        interOpThreads, groupId, runnerId, fixedMs, randomMeanMs);
+  }
+
+  /** The same model under another id (and so its own consumer group), for benchmarks with many models. */
+  public RunnerConfig withModelId(String newModelId) {
+    return new RunnerConfig(problem, newModelId, modelVersion, role, model, batchSize, intraOpThreads,
+        interOpThreads, null, null, faultDelayMs, faultDelayRandomMs);
   }
 
   public RunnerConfig withProblem(String newProblem) {
     return new RunnerConfig(newProblem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
-        interOpThreads, null, runnerId, faultDelayMs);
+        interOpThreads, null, runnerId, faultDelayMs, faultDelayRandomMs);
   }
 
   private static String defaultRunnerId(String modelId) {

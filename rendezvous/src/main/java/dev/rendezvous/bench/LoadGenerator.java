@@ -134,6 +134,9 @@ public final class LoadGenerator {
   private static String answerKey(Buffer body) {
     try {
       JsonNode p = Json.MAPPER.readTree(body.getBytes()).path("parameters");
+      if (p.isMissingNode()) {
+        return "echo";
+      }
       if (p.path("default").asBoolean()) {
         return "default (" + p.path("default_reason").asText() + ")";
       }
