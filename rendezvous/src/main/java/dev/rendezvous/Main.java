@@ -124,10 +124,29 @@ public final class Main implements Runnable {
     @Option(names = "--out", defaultValue = "bench/results", description = "Report directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--suite", description = "Run the whole comparison: bare relay, direct ONNX and the full "
+        + "rendezvous at stepped --rates, then the champion slowed and stopped, then 1 to --max-models models at "
+        + "--fixed-rate, all on one embedded broker.")
+    boolean suite;
+
+    @Option(names = "--fixed-rate", defaultValue = "1000",
+        description = "Rate of the fault and model-count scenarios of --suite (default: ${DEFAULT-VALUE}).")
+    double fixedRate;
+
+    @Option(names = "--max-models", defaultValue = "8",
+        description = "Largest model count of --suite (default: ${DEFAULT-VALUE}).")
+    int maxModels;
+
     @Override
     public Integer call() throws Exception {
       com.fasterxml.jackson.databind.JsonNode reference = dev.rendezvous.common.Json.MAPPER.readTree(rows.toFile());
       List<String> bodies = dev.rendezvous.bench.LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
+      if (suite) {
+        Path report = dev.rendezvous.bench.BenchSuite.run(new dev.rendezvous.bench.BenchSuite.Settings(Path.of("."),
+            rates, durationSeconds * 1000L, fixedRate, maxModels, connections, out), bodies);
+        System.out.println("Report: " + report);
+        return 0;
+      }
       List<dev.rendezvous.bench.OnnxTiming.Result> timings = new java.util.ArrayList<>();
       for (Path model : models) {
         for (int batch : new int[] {1, 64}) {
