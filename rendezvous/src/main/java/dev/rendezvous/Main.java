@@ -147,6 +147,8 @@ public final class Main implements Runnable {
         System.out.println("Report: " + report);
         return 0;
       }
+      String codec = dev.rendezvous.bench.CodecTiming.table(dev.rendezvous.bench.CodecTiming.run(
+          dev.rendezvous.bench.OnnxTiming.rows(reference.get("rows")).get(0), 200_000));
       List<dev.rendezvous.bench.OnnxTiming.Result> timings = new java.util.ArrayList<>();
       for (Path model : models) {
         for (int batch : new int[] {1, 64}) {
@@ -178,7 +180,7 @@ public final class Main implements Runnable {
             + "request's due time)\n";
         Path file = dev.rendezvous.bench.BenchReport.write(out, "latency", "End-to-end latency", settings,
             dev.rendezvous.bench.BenchReport.table("Through the whole path (HTTP, Kafka, runners, rendezvous)",
-                outcomes) + dev.rendezvous.bench.BenchReport.onnxTable(timings));
+                outcomes) + dev.rendezvous.bench.BenchReport.onnxTable(timings) + codec);
         System.out.println("Report: " + file);
       } finally {
         if (system != null) {
