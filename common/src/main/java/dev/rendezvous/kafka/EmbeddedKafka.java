@@ -68,17 +68,19 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("auto.create.topics.enable", "false");
       props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
 
-      new Formatter()
-          .setNodeId(1)
-          .setClusterId(Uuid.randomUuid().toString())
-          .setDirectories(List.of(logDir))
-          .setMetadataLogDirectory(logDir)
-          .setControllerListenerName("CONTROLLER")
-          .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-          .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-          .setIgnoreFormatted(true)
-          .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
-          .run();
+      // Format only a new directory: a formatted one keeps its cluster id, topics and records.
+      if (!Files.exists(Path.of(logDir, "meta.properties"))) {
+        new Formatter()
+            .setNodeId(1)
+            .setClusterId(Uuid.randomUuid().toString())
+            .setDirectories(List.of(logDir))
+            .setMetadataLogDirectory(logDir)
+            .setControllerListenerName("CONTROLLER")
+            .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+            .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+            .setPrintStream(new java.io.PrintStream(java.io.OutputStream.nullOutputStream()))
+            .run();
+      }
 
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       server.startup();
