@@ -1,7 +1,15 @@
 package dev.rendezvous;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rendezvous.bench.BenchReport;
+import dev.rendezvous.bench.BenchSuite;
+import dev.rendezvous.bench.CodecTiming;
+import dev.rendezvous.bench.LoadGenerator;
+import dev.rendezvous.bench.OnnxTiming;
+import dev.rendezvous.common.Json;
 import dev.rendezvous.embedded.EmbeddedSystem;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -139,21 +147,21 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() throws Exception {
-      com.fasterxml.jackson.databind.JsonNode reference = dev.rendezvous.common.Json.MAPPER.readTree(rows.toFile());
-      List<String> bodies = dev.rendezvous.bench.LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
+      JsonNode reference = Json.MAPPER.readTree(rows.toFile());
+      List<String> bodies = LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
       if (suite) {
-        Path report = dev.rendezvous.bench.BenchSuite.run(new dev.rendezvous.bench.BenchSuite.Settings(Path.of("."),
+        Path report = BenchSuite.run(new BenchSuite.Settings(Path.of("."),
             rates, durationSeconds * 1000L, fixedRate, maxModels, connections, out), bodies);
         System.out.println("Report: " + report);
         return 0;
       }
-      String codec = dev.rendezvous.bench.CodecTiming.table(dev.rendezvous.bench.CodecTiming.run(
-          dev.rendezvous.bench.OnnxTiming.rows(reference.get("rows")).get(0), 200_000));
-      List<dev.rendezvous.bench.OnnxTiming.Result> timings = new java.util.ArrayList<>();
+      String codec = CodecTiming.table(CodecTiming.run(
+          OnnxTiming.rows(reference.get("rows")).get(0), 200_000));
+      List<OnnxTiming.Result> timings = new ArrayList<>();
       for (Path model : models) {
         for (int batch : new int[] {1, 64}) {
-          timings.add(dev.rendezvous.bench.OnnxTiming.time(model, model.getFileName().toString(),
-              dev.rendezvous.bench.OnnxTiming.rows(reference.get("rows")), batch, 20_000));
+          timings.add(OnnxTiming.time(model, model.getFileName().toString(),
+              OnnxTiming.rows(reference.get("rows")), batch, 20_000));
         }
       }
       EmbeddedSystem system = null;
@@ -165,10 +173,10 @@ public final class Main implements Runnable {
         target = system.url();
       }
       try {
-        List<dev.rendezvous.bench.LoadGenerator.Outcome> outcomes = new java.util.ArrayList<>();
+        List<LoadGenerator.Outcome> outcomes = new ArrayList<>();
         for (double rate : rates) {
-          dev.rendezvous.bench.LoadGenerator.Outcome o = dev.rendezvous.bench.LoadGenerator.run(
-              new dev.rendezvous.bench.LoadGenerator.Settings(target, problem, bodies, rate, durationSeconds * 1000L,
+          LoadGenerator.Outcome o = LoadGenerator.run(
+              new LoadGenerator.Settings(target, problem, bodies, rate, durationSeconds * 1000L,
                   slaMs, connections));
           System.out.printf("rate %.0f/s: p50 %.2f ms, p99 %.2f ms, SLA %.2f%%, errors %d%n", rate, o.percentileMs(50),
               o.percentileMs(99), o.slaAttainment() * 100, o.errors());
@@ -178,9 +186,9 @@ public final class Main implements Runnable {
             + "demo runners and the canary)" : url) + "\n- Problem: " + problem + ", " + durationSeconds
             + " s per rate, SLA " + slaMs + " ms, " + connections + " connections, open loop (latency from each "
             + "request's due time)\n";
-        Path file = dev.rendezvous.bench.BenchReport.write(out, "latency", "End-to-end latency", settings,
-            dev.rendezvous.bench.BenchReport.table("Through the whole path (HTTP, Kafka, runners, rendezvous)",
-                outcomes) + dev.rendezvous.bench.BenchReport.onnxTable(timings) + codec);
+        Path file = BenchReport.write(out, "latency", "End-to-end latency", settings,
+            BenchReport.table("Through the whole path (HTTP, Kafka, runners, rendezvous)",
+                outcomes) + BenchReport.onnxTable(timings) + codec);
         System.out.println("Report: " + file);
       } finally {
         if (system != null) {
