@@ -1,6 +1,7 @@
 package dev.rendezvous;
 
 import dev.rendezvous.embedded.EmbeddedSystem;
+import dev.rendezvous.rollout.ScheduleCli;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Option;
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
-    subcommands = {Main.Up.class})
+    subcommands = {Main.Up.class, ScheduleCli.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
