@@ -31,12 +31,12 @@ public final class ScheduleDiff {
       if (i < a.length && j < b.length && a[i].equals(b[j])) {
         i++;
         j++;
-      } else if (j < b.length && (i == a.length || lcs[i][j + 1] >= lcs[i + 1][j])) {
-        out.add("+ " + (j + 1) + ": " + b[j]);
-        j++;
-      } else {
+      } else if (i < a.length && (j == b.length || lcs[i + 1][j] >= lcs[i][j + 1])) {
         out.add("- " + (i + 1) + ": " + a[i]);
         i++;
+      } else {
+        out.add("+ " + (j + 1) + ": " + b[j]);
+        j++;
       }
     }
     return String.join("\n", out);
