@@ -8,6 +8,7 @@ import dev.rendezvous.bench.LoadGenerator;
 import dev.rendezvous.bench.OnnxTiming;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.embedded.EmbeddedSystem;
+import dev.rendezvous.rollout.ScheduleCli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Option;
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
-    subcommands = {Main.Up.class, Main.Bench.class})
+    subcommands = {Main.Up.class, ScheduleCli.class, Main.Bench.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

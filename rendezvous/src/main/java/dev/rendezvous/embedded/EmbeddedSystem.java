@@ -13,6 +13,13 @@ import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleLoader;
 import dev.rendezvous.schedule.ScheduleRegistry;
+import dev.rendezvous.rollout.ScheduleControl;
+import dev.rendezvous.rollout.ScheduleRoutes;
+import dev.rendezvous.rollout.ScheduleWatcher;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import dev.rendezvous.common.Tensor;
@@ -73,9 +80,12 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final List<RendezvousVerticle> rendezvous;
   private final ProxyVerticle proxy;
   private final String bootstrapServers;
+  private final ScheduleControl control;
+  private final ScheduleWatcher watcher;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
-      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers) {
+      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
+      ScheduleWatcher watcher) {
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -83,6 +93,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     this.rendezvous = rendezvous;
     this.proxy = proxy;
     this.bootstrapServers = bootstrapServers;
+    this.control = control;
+    this.watcher = watcher;
   }
 
   /** Reads every {@code *.yaml} schedule in the directory; any invalid file stops the start with its message. */
@@ -99,6 +111,12 @@ public final class EmbeddedSystem implements AutoCloseable {
       return out;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read schedules from " + dir, e);
+    }
+  }
+
+  private static List<Path> scheduleFiles(Path dir) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
     }
   }
 
@@ -120,7 +138,10 @@ public final class EmbeddedSystem implements AutoCloseable {
   public static EmbeddedSystem start(Options options) throws Exception {
     long t0 = System.nanoTime();
     ScheduleRegistry schedules = new ScheduleRegistry();
-    loadSchedules(options.schedulesDir()).forEach(schedules::apply);
+    // Validated here so that a bad file stops the start with its message; put in force below through the
+    // schedule log, which every process serving these problems follows.
+    Set<String> problems = new TreeSet<>();
+    loadSchedules(options.schedulesDir()).forEach(s -> problems.add(s.problem()));
 
     EmbeddedKafka broker = null;
     String bootstrap = options.bootstrapServers();
@@ -128,10 +149,20 @@ public final class EmbeddedSystem implements AutoCloseable {
       broker = EmbeddedKafka.start(options.dataDir().resolve("kafka"), 0);
       bootstrap = broker.bootstrapServers();
     }
-    for (String problem : schedules.problems()) {
+    for (String problem : problems) {
       Topics t = Topics.of(problem);
       KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results()), options.partitions(), (short) 1);
     }
+    ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
+        ScheduleControl.DEFAULT_RECENT_MS).start();
+    Map<Path, String> applied = new HashMap<>();
+    for (Path f : scheduleFiles(options.schedulesDir())) {
+      String text = Files.readString(f);
+      control.apply(text, f.toString(), false);
+      applied.put(f, text);
+    }
+    ScheduleWatcher watcher = new ScheduleWatcher(options.schedulesDir(), control, ScheduleWatcher.DEFAULT_POLL_MS,
+        applied).start();
 
     Vertx vertx = Vertx.vertx();
     List<RendezvousVerticle> rendezvous = new ArrayList<>();
@@ -158,17 +189,19 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true);
+      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control));
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
-      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap);
+      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher);
     } catch (Exception e) {
+      watcher.close();
       for (ModelRunner r : runners) {
         r.close();
       }
       await(vertx.close());
+      control.close();
       if (broker != null) {
         broker.close();
       }
@@ -229,6 +262,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     return runners;
   }
 
+  /** Applies, rolls back and describes this system's schedules. */
+  public ScheduleControl scheduleControl() {
+    return control;
+  }
+
   public List<RendezvousVerticle> rendezvous() {
     return rendezvous;
   }
@@ -236,10 +274,12 @@ public final class EmbeddedSystem implements AutoCloseable {
   /** Stops the proxy first (so no new work arrives), then the rendezvous, the runners and the broker. */
   @Override
   public void close() throws Exception {
+    watcher.close();
     await(vertx.close());
     for (ModelRunner r : runners) {
       r.close();
     }
+    control.close();
     if (broker != null) {
       broker.close();
     }

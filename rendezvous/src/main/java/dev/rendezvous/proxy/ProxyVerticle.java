@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -61,6 +62,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final ScheduleRegistry schedules;
   private final Clock clock;
   private final BooleanSupplier backendReady;
+  private final Consumer<Router> extraRoutes;
   private final Map<String, Waiting> waiting = new HashMap<>();
   private KafkaProducer<String, byte[]> producer;
   private KafkaConsumer<String, byte[]> results;
@@ -73,10 +75,19 @@ public final class ProxyVerticle extends VerticleBase {
    *     its runners and rendezvous here); readiness is also false until the results partition is assigned
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady) {
+    this(config, schedules, clock, backendReady, router -> {});
+  }
+
+  /**
+   * @param extraRoutes adds further endpoints (such as the schedule endpoints) before the catch-all 404
+   */
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+      Consumer<Router> extraRoutes) {
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
     this.backendReady = backendReady;
+    this.extraRoutes = extraRoutes;
   }
 
   @Override
@@ -118,6 +129,7 @@ public final class ProxyVerticle extends VerticleBase {
       json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("ready", ready));
     });
     router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
+    extraRoutes.accept(router);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
         + ctx.request().path()));
     router.route().failureHandler(this::failure);

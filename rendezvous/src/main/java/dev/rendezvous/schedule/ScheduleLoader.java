@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.yaml.snakeyaml.LoaderOptions;
 import org.yaml.snakeyaml.Yaml;
@@ -77,7 +78,18 @@ public final class ScheduleLoader {
 
   /** Validates the schedule in {@code yamlText}; {@code sourceName} names it in errors and in the result. */
   public static Schedule parse(String yamlText, String sourceName) {
-    return new Reader(sourceName).schedule(compose(yamlText, sourceName));
+    return parse(yamlText, sourceName, id -> false);
+  }
+
+  /**
+   * Validates the schedule in {@code yamlText} and also refuses a tier that names a canary: a canary scores
+   * for comparison and must never answer. The file alone cannot say which models are canaries, so the
+   * caller passes what it knows (runner configurations, roles seen on the scores topic).
+   *
+   * @param isCanary true for a model id known to run as a canary
+   */
+  public static Schedule parse(String yamlText, String sourceName, Predicate<String> isCanary) {
+    return new Reader(sourceName, isCanary).schedule(compose(yamlText, sourceName));
   }
 
   private static Node compose(String yamlText, String source) {
@@ -126,9 +138,11 @@ public final class ScheduleLoader {
   private static final class Reader {
     private final String source;
     private final Scalars scalars = new Scalars();
+    private final Predicate<String> isCanary;
 
-    Reader(String source) {
+    Reader(String source, Predicate<String> isCanary) {
       this.source = source;
+      this.isCanary = isCanary;
     }
 
     Schedule schedule(Node root) {
@@ -229,6 +243,10 @@ public final class ScheduleLoader {
         }
         if (ids.contains(id)) {
           throw error(item, p, "'" + id + "' is already listed in this tier");
+        }
+        if (!id.equals(Tier.ANY_SERVING) && isCanary.test(id)) {
+          throw error(item, p, "'" + id + "' is a canary; a canary scores for comparison and never answers,"
+              + " so no tier may accept it");
         }
         ids.add(id);
       }

@@ -33,6 +33,31 @@ public final class ScheduleRegistry {
     return v;
   }
 
+  /**
+   * Puts a schedule in force under a version assigned elsewhere (the schedule log), unless a version at
+   * least as new is already in force: versions only move forward, so a record read twice or out of turn
+   * never undoes a later one.
+   *
+   * @return true when the schedule was put in force
+   */
+  public boolean apply(Schedule schedule, long version) {
+    Versioned v = new Versioned(schedule, version);
+    boolean[] applied = {false};
+    current.compute(schedule.problem(), (p, old) -> {
+      if (old != null && old.version() >= version) {
+        return old;
+      }
+      applied[0] = true;
+      return v;
+    });
+    if (applied[0]) {
+      versions.computeIfAbsent(schedule.problem(), p -> new AtomicLong()).accumulateAndGet(version, Math::max);
+      LOG.info("schedule for problem {} in force as version {} from {}", schedule.problem(), version,
+          schedule.source());
+    }
+    return applied[0];
+  }
+
   public Optional<Versioned> current(String problem) {
     return Optional.ofNullable(current.get(problem));
   }

@@ -533,4 +533,26 @@ class ScheduleLoaderTest {
     assertThat(dir).as("a parent directory holding schedules/").isNotNull();
     return dir;
   }
+
+  @Test
+  void a_tier_naming_a_known_canary_is_refused_on_its_line_but_the_wildcard_is_fine() {
+    String text = """
+        problem: p
+        deadline_ms: 50
+        inputs: [{name: x, datatype: FP32, shape: [-1, 1]}]
+        outputs: [{name: y, datatype: FP32, shape: [-1, 1]}]
+        tiers:
+          - until_ms: 20
+            accept: [bc-mlp, bc-canary]
+          - until_ms: 40
+            accept: ["*"]
+        default: {outputs: [{name: y, datatype: FP32, shape: [1, 1], data: [0]}]}
+        """;
+    assertThatThrownBy(() -> ScheduleLoader.parse(text, "s.yaml", "bc-canary"::equals))
+        .isInstanceOf(ScheduleException.class)
+        .hasMessage("s.yaml:7: tiers[0].accept[1]: 'bc-canary' is a canary; a canary scores for comparison and"
+            + " never answers, so no tier may accept it");
+    // Without knowledge of roles the loader cannot tell, and the same text passes.
+    assertThat(ScheduleLoader.parse(text, "s.yaml").tiers().get(0).accept()).containsExactly("bc-mlp", "bc-canary");
+  }
 }

@@ -1,0 +1,218 @@
+package dev.rendezvous.rollout;
+
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Topics;
+import dev.rendezvous.schedule.Schedule;
+import dev.rendezvous.schedule.ScheduleException;
+import dev.rendezvous.schedule.ScheduleLoader;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The schedule log: one single-partition topic per problem, {@code <prefix>.<problem>.schedule}, that holds
+ * every applied version of the problem's schedule, keyed by version. It is compacted rather than deleted
+ * by age, and since every version has its own key, compaction keeps them all: the log is the history, and
+ * an instance that starts later reads it from the beginning and ends on the version in force.
+ *
+ * <p>Versions are agreed by construction. A publisher writes in a Kafka transaction under the transactional
+ * id {@code <prefix>.<problem>.schedule-publisher}; starting one fences any other publisher of the same
+ * problem and aborts its open transaction, then it reads the log to the end (read committed), takes the
+ * last version plus one, and commits. Two concurrent publishers therefore never write the same version:
+ * the fenced one fails and retries on top of the other's version.
+ */
+public final class ScheduleLog {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScheduleLog.class);
+  private static final int ATTEMPTS = 3;
+
+  private ScheduleLog() {}
+
+  /** The schedule log's topic for a problem. */
+  public static String topic(String problem) {
+    return Topics.of(problem).prefix() + "." + problem + ".schedule";
+  }
+
+  /** The record key of a version: zero-padded so that keys sort as versions do. */
+  static String key(long version) {
+    return String.format("%012d", version);
+  }
+
+  /** Creates the problem's schedule log, compacted and with one partition, unless it exists. */
+  public static void ensureTopic(String bootstrapServers, String problem) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic(problem))) {
+        return;
+      }
+      NewTopic t = new NewTopic(topic(problem), 1, (short) 1).configs(Map.of("cleanup.policy", "compact"));
+      try {
+        admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw new IllegalStateException("cannot create " + topic(problem) + ": " + e.getCause().getMessage(), e);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while creating " + topic(problem), e);
+    } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+      throw new IllegalStateException("cannot list topics at " + bootstrapServers + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Every version in the problem's log, oldest first (committed records only). */
+  public static List<AppliedSchedule> readAll(String bootstrapServers, String problem) {
+    TopicPartition tp = new TopicPartition(topic(problem), 0);
+    try (KafkaConsumer<String, byte[]> consumer = consumer(bootstrapServers)) {
+      consumer.assign(List.of(tp));
+      consumer.seekToBeginning(List.of(tp));
+      long end = consumer.endOffsets(List.of(tp)).get(tp);
+      Map<Long, AppliedSchedule> byVersion = new HashMap<>();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (consumer.position(tp) < end) {
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("timed out reading " + topic(problem));
+        }
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          AppliedSchedule a = decode(r);
+          if (a != null) {
+            byVersion.putIfAbsent(a.version(), a);
+          }
+        }
+      }
+      List<AppliedSchedule> out = new ArrayList<>(byVersion.values());
+      out.sort((x, y) -> Long.compare(x.version(), y.version()));
+      return out;
+    }
+  }
+
+  /** What a publish did. */
+  public record Published(AppliedSchedule applied, Schedule schedule, boolean changed) {}
+
+  /**
+   * Validates {@code yaml} and, when it differs from the version in force, writes it to its problem's log as
+   * the next version. Nothing is written when validation fails.
+   *
+   * @param source where the text came from, for the history and for error messages
+   * @param isCanary the models known to be canaries, which no tier may accept
+   * @param rollbackOf the version being re-applied, or null; a rollback is written even when the text equals
+   *     the version in force, so that the history shows it
+   * @throws ScheduleException when the text is not a valid schedule
+   */
+  public static Published publish(String bootstrapServers, String yaml, String source, Predicate<String> isCanary,
+      Long rollbackOf) {
+    Schedule schedule = ScheduleLoader.parse(yaml, source, isCanary);
+    String problem = schedule.problem();
+    ensureTopic(bootstrapServers, problem);
+    for (int attempt = 1; ; attempt++) {
+      try (KafkaProducer<String, byte[]> producer = producer(bootstrapServers, problem)) {
+        producer.initTransactions();
+        List<AppliedSchedule> history = readAll(bootstrapServers, problem);
+        AppliedSchedule last = history.isEmpty() ? null : history.get(history.size() - 1);
+        if (last != null && rollbackOf == null && last.yaml().equals(yaml)) {
+          return new Published(last, schedule, false);
+        }
+        long version = last == null ? 1 : last.version() + 1;
+        AppliedSchedule applied = new AppliedSchedule(problem, version, yaml, dev.rendezvous.common.Clock.SYSTEM
+            .nowMicros(), source, ScheduleDiff.between(last == null ? "" : last.yaml(), yaml), rollbackOf);
+        producer.beginTransaction();
+        producer.send(new ProducerRecord<>(topic(problem), 0, key(version), Json.encode(applied)));
+        producer.commitTransaction();
+        LOG.info("schedule for problem {} written as version {} from {}", problem, version, source);
+        return new Published(applied, schedule, true);
+      } catch (ProducerFencedException | InvalidProducerEpochException e) {
+        if (attempt >= ATTEMPTS) {
+          throw new IllegalStateException("another publisher kept writing the schedule of " + problem
+              + "; try again", e);
+        }
+        LOG.info("schedule publish for {} fenced by another publisher; retrying on top of its version", problem);
+      } catch (KafkaException e) {
+        throw new IllegalStateException("cannot write the schedule of " + problem + " to " + topic(problem)
+            + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /**
+   * Re-applies the text of an earlier version as a new version.
+   *
+   * @throws IllegalArgumentException when the log has no such version
+   */
+  public static Published rollback(String bootstrapServers, String problem, long version,
+      Predicate<String> isCanary) {
+    AppliedSchedule target = readAll(bootstrapServers, problem).stream()
+        .filter(a -> a.version() == version).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("problem " + problem + " has no schedule version "
+            + version));
+    return publish(bootstrapServers, target.yaml(), "rollback to version " + version + " (" + target.source() + ")",
+        isCanary, version);
+  }
+
+  static AppliedSchedule decode(ConsumerRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      return null;
+    }
+    try {
+      return Json.decode(r.value(), AppliedSchedule.class);
+    } catch (RuntimeException e) {
+      LOG.warn("skipping undecodable schedule record {}-{} offset {}: {}", r.topic(), r.partition(), r.offset(),
+          e.getMessage());
+      return null;
+    }
+  }
+
+  static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
+    Map<String, Object> props = new HashMap<>();
+    props.put("bootstrap.servers", bootstrapServers);
+    props.put("enable.auto.commit", "false");
+    props.put("isolation.level", "read_committed");
+    props.put("fetch.min.bytes", "1");
+    props.put("fetch.max.wait.ms", "100");
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static KafkaProducer<String, byte[]> producer(String bootstrapServers, String problem) {
+    Map<String, Object> props = new HashMap<>();
+    props.put("bootstrap.servers", bootstrapServers);
+    props.put("transactional.id", Topics.of(problem).prefix() + "." + problem + ".schedule-publisher");
+    props.put("enable.idempotence", "true");
+    props.put("acks", "all");
+    props.put("linger.ms", "0");
+    props.put("max.block.ms", "30000");
+    props.put("transaction.timeout.ms", "30000");
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** The schedule log partitions of these problems, one each. */
+  static Set<TopicPartition> partitions(Iterable<String> problems) {
+    Set<TopicPartition> out = new java.util.HashSet<>();
+    for (String p : problems) {
+      out.add(new TopicPartition(topic(p), 0));
+    }
+    return out;
+  }
+}

@@ -1,0 +1,126 @@
+package dev.rendezvous.rollout;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.schedule.ScheduleException;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.util.function.Consumer;
+
+/**
+ * The schedule endpoints of the proxy:
+ * <ul>
+ *   <li>{@code GET /v2/models/{problem}/schedule}: the schedule in force, its history, the models seen
+ *       scoring, warnings and the last refused edit;
+ *   <li>{@code POST /v2/models/{problem}/schedule} with the YAML as body: validate and apply
+ *       ({@code ?dry_run=true}: validate only); 400 with the loader's message when invalid;
+ *   <li>{@code POST /v2/models/{problem}/schedule/rollback?version=N}: re-apply version N as a new version.
+ * </ul>
+ * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop.
+ */
+public final class ScheduleRoutes implements Consumer<Router> {
+
+  private final ScheduleControl control;
+
+  public ScheduleRoutes(ScheduleControl control) {
+    this.control = control;
+  }
+
+  @Override
+  public void accept(Router router) {
+    router.get("/v2/models/:problem/schedule").handler(this::status);
+    router.post("/v2/models/:problem/schedule/rollback").handler(this::rollback);
+    router.post("/v2/models/:problem/schedule").handler(this::apply);
+  }
+
+  private void status(RoutingContext ctx) {
+    ObjectNode body = control.status(ctx.pathParam("problem"));
+    if (body == null) {
+      error(ctx, 404, "unknown problem '" + ctx.pathParam("problem") + "'");
+    } else {
+      json(ctx, 200, body);
+    }
+  }
+
+  private void apply(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    Buffer body = ctx.body().buffer();
+    String yaml = body == null ? "" : body.toString(StandardCharsets.UTF_8);
+    boolean dryRun = "true".equals(ctx.queryParams().get("dry_run"));
+    String source = ctx.queryParams().get("source") != null ? ctx.queryParams().get("source") : "http";
+    ctx.vertx().executeBlocking(() -> {
+      ScheduleControl.Outcome o;
+      try {
+        o = control.apply(yaml, source, dryRun);
+      } catch (ScheduleException e) {
+        if (!dryRun) {
+          control.reject(problem, source, e.getMessage());
+        }
+        throw e;
+      }
+      if (!o.schedule().problem().equals(problem)) {
+        throw new ScheduleException(source, 0, "problem", "is '" + o.schedule().problem() + "' but was sent to "
+            + "the endpoint of '" + problem + "'");
+      }
+      return o;
+    }, false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, outcome(ar.result()));
+      } else if (ar.cause() instanceof ScheduleException || ar.cause() instanceof IllegalArgumentException) {
+        error(ctx, 400, ar.cause().getMessage());
+      } else {
+        error(ctx, 503, ar.cause().getMessage());
+      }
+    });
+  }
+
+  private void rollback(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    long version;
+    try {
+      version = Long.parseLong(ctx.queryParams().get("version"));
+    } catch (NumberFormatException e) {
+      error(ctx, 400, "version must be a whole number, not '" + ctx.queryParams().get("version") + "'");
+      return;
+    }
+    ctx.vertx().executeBlocking(() -> control.rollback(problem, version), false).onComplete(ar -> {
+      if (ar.succeeded()) {
+        json(ctx, 200, outcome(ar.result()));
+      } else if (ar.cause() instanceof ScheduleException || ar.cause() instanceof IllegalArgumentException) {
+        error(ctx, 400, ar.cause().getMessage());
+      } else {
+        error(ctx, 503, ar.cause().getMessage());
+      }
+    });
+  }
+
+  private static ObjectNode outcome(ScheduleControl.Outcome o) {
+    ObjectNode body = Json.MAPPER.createObjectNode();
+    body.put("problem", o.schedule().problem());
+    body.put("valid", true);
+    if (o.applied() != null) {
+      body.put("version", o.applied().version());
+      body.put("changed", o.changed());
+      body.put("source", o.applied().source());
+      body.put("diff", o.applied().diff());
+      if (o.applied().rollbackOf() != null) {
+        body.put("rollback_of", o.applied().rollbackOf());
+      }
+    }
+    o.warnings().forEach(body.putArray("warnings")::add);
+    return body;
+  }
+
+  private static void error(RoutingContext ctx, int status, String message) {
+    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
+  }
+
+  private static void json(RoutingContext ctx, int status, Object body) {
+    if (!ctx.response().ended()) {
+      ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+          .end(Buffer.buffer(Json.encode(body)));
+    }
+  }
+}

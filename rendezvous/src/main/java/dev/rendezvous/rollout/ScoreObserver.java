@@ -1,0 +1,202 @@
+package dev.rendezvous.rollout;
+
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Role;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Topics;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches the scores topics of some problems and keeps, for each model seen scoring, its role, device,
+ * runners, when it last scored and its recent latency. This is how the status endpoint lists models that
+ * run in shadow, and how a schedule naming a model that nobody runs is noticed.
+ *
+ * <p>Bounded: at most {@value #MAX_MODELS} models per problem are remembered (the longest silent is
+ * forgotten first) and latency is kept for the last {@value #WINDOW} scores of each. It reads every
+ * partition from the end, without a consumer group, on one daemon thread; a score is counted at most once
+ * while this observer runs, and scores written while it was not running are not seen.
+ */
+public final class ScoreObserver implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreObserver.class);
+  static final int MAX_MODELS = 256;
+  static final int WINDOW = 256;
+
+  /** What is known of one model version on one device, as of the moment it was asked. */
+  public record Sighting(String problem, String modelId, String modelVersion, Role role, String device,
+      Set<String> runners, long scores, long errors, long lastSeenUs, double latencyP50Ms, double latencyP99Ms) {}
+
+  private static final class Tally {
+    final String problem;
+    final String modelId;
+    final String modelVersion;
+    final Role role;
+    final String device;
+    final Set<String> runners = new TreeSet<>();
+    final double[] latencies = new double[WINDOW];
+    long scores;
+    long errors;
+    long lastSeenUs;
+
+    Tally(Score s, String problem) {
+      this.problem = problem;
+      this.modelId = s.modelId();
+      this.modelVersion = s.modelVersion();
+      this.role = s.role();
+      this.device = s.device();
+    }
+
+    synchronized void add(Score s, long nowUs) {
+      if (runners.size() < 16) {
+        runners.add(s.runnerId());
+      }
+      latencies[(int) (scores % WINDOW)] = (s.scoredAtUs() - s.receivedAtUs()) / 1000.0;
+      scores++;
+      if (s.failed()) {
+        errors++;
+      }
+      lastSeenUs = nowUs;
+    }
+
+    synchronized Sighting snapshot() {
+      int n = (int) Math.min(scores, WINDOW);
+      double[] sorted = Arrays.copyOf(latencies, n);
+      Arrays.sort(sorted);
+      return new Sighting(problem, modelId, modelVersion, role, device, Set.copyOf(runners), scores, errors,
+          lastSeenUs, percentile(sorted, 0.50), percentile(sorted, 0.99));
+    }
+  }
+
+  private final Clock clock;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Map<String, String> problemOfTopic = new HashMap<>();
+  private final Map<String, LinkedHashMap<String, Tally>> byProblem = new HashMap<>();
+  private final Thread thread;
+  private volatile boolean running = true;
+
+  public ScoreObserver(String bootstrapServers, Set<String> problems, Clock clock) {
+    this.clock = clock;
+    Map<String, Object> props = new HashMap<>();
+    props.put("bootstrap.servers", bootstrapServers);
+    props.put("enable.auto.commit", "false");
+    props.put("fetch.max.wait.ms", "200");
+    props.put("max.poll.records", "2000");
+    this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    for (String p : problems) {
+      problemOfTopic.put(Topics.of(p).scores(), p);
+      byProblem.put(p, new LinkedHashMap<>(16, 0.75f, true));
+    }
+    this.thread = new Thread(this::run, "score-observer");
+    thread.setDaemon(true);
+  }
+
+  public ScoreObserver start() {
+    thread.start();
+    return this;
+  }
+
+  /** Every model seen scoring for the problem, most recently seen first. */
+  public List<Sighting> models(String problem) {
+    LinkedHashMap<String, Tally> tallies = byProblem.get(problem);
+    if (tallies == null) {
+      return List.of();
+    }
+    List<Tally> copy;
+    synchronized (tallies) {
+      copy = new ArrayList<>(tallies.values());
+    }
+    List<Sighting> out = new ArrayList<>();
+    for (Tally t : copy) {
+      out.add(t.snapshot());
+    }
+    out.sort(Comparator.comparingLong(Sighting::lastSeenUs).reversed());
+    return out;
+  }
+
+  private void run() {
+    try {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String topic : problemOfTopic.keySet()) {
+        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
+          partitions.add(new TopicPartition(topic, info.partition()));
+        }
+      }
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      while (running) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          observe(r);
+        }
+      }
+    } catch (WakeupException e) {
+      // closing
+    } catch (RuntimeException e) {
+      LOG.error("score observer stopped: {}", e.getMessage(), e);
+    } finally {
+      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  private void observe(ConsumerRecord<String, byte[]> r) {
+    Score s;
+    try {
+      s = Json.decode(r.value(), Score.class);
+    } catch (RuntimeException e) {
+      return; // not a score; the rendezvous logs such records
+    }
+    String problem = problemOfTopic.get(r.topic());
+    LinkedHashMap<String, Tally> tallies = byProblem.get(problem);
+    String key = s.modelId() + "\u0000" + s.modelVersion() + "\u0000" + s.role() + "\u0000" + s.device();
+    Tally t;
+    synchronized (tallies) {
+      t = tallies.get(key);
+      if (t == null) {
+        if (tallies.size() >= MAX_MODELS) {
+          // Access order: the first entry is the one looked up least recently, i.e. the longest silent.
+          tallies.remove(tallies.keySet().iterator().next());
+        }
+        t = new Tally(s, problem);
+        tallies.put(key, t);
+      }
+    }
+    t.add(s, clock.nowMicros());
+  }
+
+  private static double percentile(double[] sorted, double q) {
+    if (sorted.length == 0) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(q * sorted.length) - 1;
+    return sorted[Math.max(0, Math.min(sorted.length - 1, i))];
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    if (thread.isAlive()) {
+      consumer.wakeup();
+      thread.join(5_000);
+    } else if (thread.getState() == Thread.State.NEW) {
+      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+}
