@@ -125,6 +125,7 @@ class ScheduleHotReloadTest {
         Map<String, Integer> answers = new HashMap<>();
         Map<Long, Set<String>> modelsByVersion = new HashMap<>();
         List<String> defaults = new ArrayList<>();
+        List<String> laterTiers = new ArrayList<>();
         for (Sent s : sent) {
           assertThat(s.response().succeeded()).as(s.id()).isTrue();
           HttpResponse<Buffer> r = s.response().result();
@@ -137,6 +138,10 @@ class ScheduleHotReloadTest {
             // A stall of the shared CI machine can push an answer past the deadline: the default is still an
             // answer, given once, but it says nothing about which model a version prefers.
             defaults.add(s.id() + " " + params);
+            continue;
+          }
+          if (params.get("tier").asInt() != 0) {
+            laterTiers.add(s.id() + " " + params); // a slow moment let a later tier decide: legitimate, counted
             continue;
           }
           String model = params.get("answered_by").asText();
@@ -153,7 +158,8 @@ class ScheduleHotReloadTest {
         assertThat(answers).hasSize(300);
         assertThat(answers.values()).containsOnly(1);
         assertThat(defaults).as("defaults").hasSizeLessThanOrEqualTo(6);
-        // Each version decided with its own tier 0: the champion, the promoted model, the champion again.
+        assertThat(laterTiers).as("answers from tiers after the first").hasSizeLessThanOrEqualTo(30);
+        // Each version's tier 0 answered with its own model: the champion, the promoted model, the champion again.
         assertThat(modelsByVersion).isEqualTo(Map.of(1L, Set.of("bc-mlp"), 2L, Set.of("bc-gbt"),
             3L, Set.of("bc-mlp")));
         // The rendezvous wrote exactly one result per request, each naming the version that decided it.
