@@ -67,6 +67,7 @@ public final class ScoreMonitor implements AutoCloseable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CompletableFuture<Void> assigned = new CompletableFuture<>();
   private final Map<String, ModelState> models = new ConcurrentHashMap<>();
+  private volatile long notBeforeUs;
   private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024, 0.75f, false) {
     @Override
     protected boolean removeEldestEntry(Map.Entry<String, PendingPair> eldest) {
@@ -94,6 +95,15 @@ public final class ScoreMonitor implements AutoCloseable {
 
   public CompletableFuture<Void> assigned() {
     return assigned;
+  }
+
+  /**
+   * Ignores the scores of requests received before this time (epoch µs), such as the launcher's warm-up
+   * requests of zeros, which would otherwise become part of every model's reference.
+   */
+  public ScoreMonitor ignoreRequestsReceivedBefore(long epochUs) {
+    this.notBeforeUs = epochUs;
+    return this;
   }
 
   public MonitorConfig config() {
@@ -139,7 +149,8 @@ public final class ScoreMonitor implements AutoCloseable {
 
   /** Takes one score into account. Called by the monitor's thread; call it from one thread only. */
   public void accept(Score score) {
-    if (score.failed() || score.outputs() == null || score.outputs().isEmpty()) {
+    if (score.failed() || score.outputs() == null || score.outputs().isEmpty()
+        || score.receivedAtUs() < notBeforeUs) {
       return;
     }
     double[] values = values(score);
