@@ -312,6 +312,8 @@ public final class ScoreMonitor implements AutoCloseable {
       statistic = d.test().g();
       pValue = d.test().pValue();
       threshold = drift.threshold();
+      LOG.debug("{} v{} window {} ({} scores seen): G = {}, p = {}", modelId, version, windows, scores,
+          fmt(statistic), pValue);
       String what = role == Role.CANARY ? "input shift: the canary's" : "score drift: model";
       if (d.alarm()) {
         alarmCounter.increment();
