@@ -46,7 +46,8 @@ public final class Main implements Runnable {
     Path schedules;
 
     @Option(names = "--data", defaultValue = "data",
-        description = "Directory for the embedded broker's data (default: ${DEFAULT-VALUE}).")
+        description = "Directory for the embedded broker's data and the decoy's archive (<data>/archive) "
+            + "(default: ${DEFAULT-VALUE}).")
     Path data;
 
     @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",

@@ -220,6 +220,15 @@ public final class Decoy implements AutoCloseable {
   private void sweepIfDue() {
     long now = nowMs();
     if (now >= nextSweepMs) {
+      // Close segments that have aged while idle first, so that retention never deletes an open file.
+      syncAndCommit();
+      try {
+        for (SegmentWriter w : writers.values()) {
+          w.sync();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("decoy cannot sync its archive under " + layout.root(), e);
+      }
       Retention.sweep(layout, config.problem(), now, config.retentionHours());
       nextSweepMs = now + 600_000L;
     }
