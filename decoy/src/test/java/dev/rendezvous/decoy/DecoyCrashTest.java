@@ -36,9 +36,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The decoy runs as a child JVM, is killed with SIGKILL while requests stream in, and is started again: every
- * request must then be in the archive exactly once after read-side de-duplication, byte for byte as the
- * models received it.
+ * The decoy runs as a child JVM, is killed with SIGKILL while requests stream in, and is started again; then
+ * its commits of the second half are forgotten and a third decoy archives that half again. Every request must
+ * then be in the archive exactly once after read-side de-duplication, byte for byte as the models received it.
  */
 class DecoyCrashTest {
 
@@ -84,6 +84,14 @@ class DecoyCrashTest {
       second.destroy(); // SIGTERM this time: a clean stop
       assertThat(second.waitFor(30, TimeUnit.SECONDS)).isTrue();
 
+      // A kill between a sync and its commit is a narrow window; make it certain: forget the commits of the
+      // second half, as if the process had died right after writing it, and let a third decoy read it again.
+      rewindHalfway(bootstrap);
+      Process third = startDecoy(bootstrap, archive);
+      waitUntil(() -> committed(bootstrap) >= N, 60_000);
+      third.destroy();
+      assertThat(third.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
       Map<String, byte[]> received = whatTheModelsReceived(bootstrap);
       assertThat(received).hasSize(N);
 
@@ -94,7 +102,8 @@ class DecoyCrashTest {
       System.out.printf("decoy crash test: %d segments, %d lines, %d distinct requests%n", segments.size(),
           raw.size(), distinct.size());
 
-      assertThat(segments.size()).as("one run's segments, then the other's").isGreaterThanOrEqualTo(2);
+      assertThat(segments.size()).as("each run's own segments").isGreaterThanOrEqualTo(3);
+      assertThat(raw.size()).as("the rewound half is in the archive twice").isGreaterThanOrEqualTo(N + N / 2 - 2);
       assertThat(distinct).hasSize(N);
       Map<String, Integer> seen = new HashMap<>();
       for (ArchivedRecord a : distinct) {
@@ -139,6 +148,21 @@ class DecoyCrashTest {
     }).get(90, TimeUnit.SECONDS);
     assertThat(line).as("decoy start-up; see " + dir.resolve("decoy.log")).isEqualTo("decoy ready");
     return p;
+  }
+
+  /** Moves the decoy group's committed offsets on the input topic back to half of each partition. */
+  private static void rewindHalfway(String bootstrap) throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+      String group = "rdv." + PROBLEM + ".decoy";
+      Map<TopicPartition, OffsetAndMetadata> rewound = new HashMap<>();
+      admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS)
+          .forEach((tp, om) -> {
+            if (tp.topic().equals(TOPICS.input()) && om != null) {
+              rewound.put(tp, new OffsetAndMetadata(om.offset() / 2));
+            }
+          });
+      admin.alterConsumerGroupOffsets(group, rewound).all().get(10, TimeUnit.SECONDS);
+    }
   }
 
   /** Records of the decoy's group committed on the input topic. */
