@@ -120,17 +120,21 @@ public final class Main implements Runnable {
         description = "The decoy's archive (default: ${DEFAULT-VALUE}, as `up --data data` writes it).")
     Path archive;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
       long now = Clock.SYSTEM.nowMicros();
       TrainingSetExport.Format f = switch (format.toLowerCase(java.util.Locale.ROOT)) {
         case "csv" -> TrainingSetExport.Format.CSV;
         case "jsonl", "json-lines" -> TrainingSetExport.Format.JSONL;
-        default -> throw new CommandLine.ParameterException(new CommandLine(this),
+        default -> throw new CommandLine.ParameterException(spec.commandLine(),
             "--format must be csv or jsonl, not " + format);
       };
-      TrainingSetExport.Summary s = TrainingSetExport.export(new ArchiveLayout(archive), problem,
-          TimeArg.parseMicros(since, now), TimeArg.parseMicros(until, now), out, f, System.err);
+      ArchiveLayout layout = archiveOf(spec, archive, problem);
+      TrainingSetExport.Summary s = TrainingSetExport.export(layout, problem, time(spec, since, now),
+          time(spec, until, now), out, f, System.err);
       System.out.println(s.rows() + " rows (" + s.withOutcome() + " with an outcome), models " + s.models()
           + ", written to " + s.file());
       return 0;
@@ -158,14 +162,39 @@ public final class Main implements Runnable {
         description = "The decoy's archive (default: ${DEFAULT-VALUE}).")
     Path archive;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() throws Exception {
       long now = Clock.SYSTEM.nowMicros();
-      dev.rendezvous.decoy.Replay.Summary s = dev.rendezvous.decoy.Replay.run(new ArchiveLayout(archive), problem,
-          RunnerConfig.load(model), TimeArg.parseMicros(since, now), TimeArg.parseMicros(until, now), Clock.SYSTEM,
-          System.err);
+      RunnerConfig candidate;
+      try {
+        candidate = RunnerConfig.load(model);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+      }
+      dev.rendezvous.decoy.Replay.Summary s = dev.rendezvous.decoy.Replay.run(archiveOf(spec, archive, problem),
+          problem, candidate, time(spec, since, now), time(spec, until, now), Clock.SYSTEM, System.err);
       System.out.println(s.scored() + " requests scored, " + s.errors() + " errors, written to " + s.file());
       return s.errors() == 0 ? 0 : 1;
     }
+  }
+
+  private static long time(CommandLine.Model.CommandSpec spec, String text, long nowUs) {
+    try {
+      return TimeArg.parseMicros(text, nowUs);
+    } catch (IllegalArgumentException e) {
+      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+    }
+  }
+
+  private static ArchiveLayout archiveOf(CommandLine.Model.CommandSpec spec, Path archive, String problem) {
+    ArchiveLayout layout = new ArchiveLayout(archive);
+    if (!java.nio.file.Files.isDirectory(layout.problemDir(problem))) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "no archive of problem '" + problem + "' in "
+          + archive.toAbsolutePath() + " (see --archive)");
+    }
+    return layout;
   }
 }
