@@ -24,4 +24,9 @@ public record Topics(String prefix, String problem) {
   public String results() {
     return prefix + "." + problem + ".results";
   }
+
+  /** Ground truth reported after the fact, keyed by request id. */
+  public String outcomes() {
+    return prefix + "." + problem + ".outcomes";
+  }
 }

@@ -2,6 +2,11 @@ package dev.rendezvous.embedded;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.decoy.Decoy;
+import dev.rendezvous.decoy.DecoyConfig;
+import dev.rendezvous.monitor.MonitorConfig;
+import dev.rendezvous.monitor.ScoreMonitor;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.proxy.ProxyConfig;
@@ -44,7 +49,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
- * per problem, the model runners (canary included) and the HTTP proxy. {@link #start} returns once every
+ * per problem, the model runners (canary included), one decoy (archiving to {@code <dataDir>/archive}) and one
+ * score monitor per problem, and the HTTP proxy. {@link #start} returns once every
  * consumer owns its partitions, so the first request is scored by every model.
  */
 public final class EmbeddedSystem implements AutoCloseable {
@@ -82,10 +88,13 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final String bootstrapServers;
   private final ScheduleControl control;
   private final ScheduleWatcher watcher;
+  private final List<Decoy> decoys;
+  private final List<ScoreMonitor> monitors;
+  private final CompositeMeterRegistry meters;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher) {
+      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, CompositeMeterRegistry meters) {
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -95,6 +104,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     this.bootstrapServers = bootstrapServers;
     this.control = control;
     this.watcher = watcher;
+    this.decoys = decoys;
+    this.monitors = monitors;
+    this.meters = meters;
   }
 
   /** Reads every {@code *.yaml} schedule in the directory; any invalid file stops the start with its message. */
@@ -151,7 +163,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
     for (String problem : problems) {
       Topics t = Topics.of(problem);
-      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results()), options.partitions(), (short) 1);
+      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results(), t.outcomes()), options.partitions(),
+          (short) 1);
     }
     ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
         ScheduleControl.DEFAULT_RECENT_MS).start();
@@ -167,6 +180,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     List<RendezvousVerticle> rendezvous = new ArrayList<>();
     List<ModelRunner> runners = new ArrayList<>();
+    List<Decoy> decoys = new ArrayList<>();
+    List<ScoreMonitor> monitors = new ArrayList<>();
+    CompositeMeterRegistry meters = new CompositeMeterRegistry();
     try {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       if (options.startRendezvous()) {
@@ -187,18 +203,38 @@ public final class EmbeddedSystem implements AutoCloseable {
         runners.add(runner);
         ready.add(runner.assigned());
       }
+      for (String problem : schedules.problems()) {
+        Decoy decoy = new Decoy(DecoyConfig.defaults(problem, options.dataDir().resolve("archive")), bootstrap,
+            Clock.SYSTEM).start();
+        decoys.add(decoy);
+        ready.add(decoy.assigned());
+      }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control));
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
+      long afterWarmUp = Clock.SYSTEM.nowMicros();
+      for (String problem : schedules.problems()) {
+        ScoreMonitor monitor = new ScoreMonitor(MonitorConfig.defaults(problem), bootstrap, meters)
+            .ignoreRequestsReceivedBefore(afterWarmUp).start();
+        monitors.add(monitor);
+        monitor.assigned().get(60, TimeUnit.SECONDS);
+      }
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
-      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher);
+      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher,
+          decoys, monitors, meters);
     } catch (Exception e) {
       watcher.close();
       for (ModelRunner r : runners) {
         r.close();
+      }
+      for (Decoy d : decoys) {
+        d.close();
+      }
+      for (ScoreMonitor m : monitors) {
+        m.close();
       }
       await(vertx.close());
       control.close();
@@ -271,13 +307,35 @@ public final class EmbeddedSystem implements AutoCloseable {
     return rendezvous;
   }
 
-  /** Stops the proxy first (so no new work arrives), then the rendezvous, the runners and the broker. */
+  public List<Decoy> decoys() {
+    return decoys;
+  }
+
+  public List<ScoreMonitor> monitors() {
+    return monitors;
+  }
+
+  /** Where the components register their meters; add a registry (Prometheus, say) to publish them. */
+  public CompositeMeterRegistry meters() {
+    return meters;
+  }
+
+  /**
+   * Stops the proxy first (so no new work arrives), then the rendezvous, the runners, the decoys (after the
+   * runners, so that the last scores are archived), the monitors and the broker.
+   */
   @Override
   public void close() throws Exception {
     watcher.close();
     await(vertx.close());
     for (ModelRunner r : runners) {
       r.close();
+    }
+    for (Decoy d : decoys) {
+      d.close();
+    }
+    for (ScoreMonitor m : monitors) {
+      m.close();
     }
     control.close();
     if (broker != null) {

@@ -120,6 +120,7 @@ public final class ProxyVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(this::infer);
+    router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, producer, clock));
     router.get("/v2/models/:problem/ready").handler(this::modelReady);
     router.get("/v2/models/:problem").handler(this::modelMetadata);
     router.get("/v2/models").handler(ctx -> json(ctx, 200, modelList()));

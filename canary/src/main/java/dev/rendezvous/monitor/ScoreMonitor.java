@@ -1,0 +1,380 @@
+package dev.rendezvous.monitor;
+
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Role;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.Topics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.ToDoubleFunction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches every model's scores for one problem. Per model version it keeps a {@link DriftDetector} (its
+ * recent scores against its own reference; for the canary, whose model never changes, a drift means the
+ * input changed) and, for serving models, a {@link PairedWindow} against the canary on the same requests.
+ * Everything is exported through the {@link MeterRegistry} given, tagged with problem, model, version and
+ * role; a drift alarm is logged as a warning when it starts and at info when it ends.
+ *
+ * <p>A dedicated thread reads the scores topic in the monitor's own group from the latest offset (auto
+ * commit: a restarted monitor builds new references anyway). Failed scores are ignored.
+ */
+public final class ScoreMonitor implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreMonitor.class);
+  private static final int MAX_PENDING_PAIRS = 50_000;
+
+  /** Probability-friendly histogram buckets: fine near 0 and 1, where decisions are made. */
+  static final double[] BUCKETS = {0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
+      0.98, 0.99, 0.999, 1.0};
+
+  /** A snapshot of one model's state, for tests and tools; the same numbers the meters show. */
+  public record ModelView(String modelId, String modelVersion, Role role, long scores, boolean referenceReady,
+      long windows, double driftStatistic, double driftPValue, double driftThreshold, boolean alarm, long alarms,
+      int pairs, double meanDifferenceToCanary, double rankCorrelationWithCanary,
+      double distributionStatisticVsCanary) {}
+
+  private final MonitorConfig config;
+  private final MeterRegistry registry;
+  private final Topics topics;
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Thread thread;
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final CompletableFuture<Void> assigned = new CompletableFuture<>();
+  private final Map<String, ModelState> models = new ConcurrentHashMap<>();
+  private volatile long notBeforeUs;
+  private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, PendingPair> eldest) {
+      return size() > MAX_PENDING_PAIRS;
+    }
+  };
+
+  public ScoreMonitor(MonitorConfig config, String bootstrapServers, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+    this.topics = Topics.of(config.problem());
+    this.consumer = bootstrapServers == null ? null : new KafkaConsumer<>(consumerProps(bootstrapServers, config),
+        new StringDeserializer(), new ByteArrayDeserializer());
+    this.thread = new Thread(this::run, "monitor-" + config.problem());
+    this.thread.setDaemon(true);
+  }
+
+  public ScoreMonitor start() {
+    if (consumer == null) {
+      throw new IllegalStateException("a monitor made without a Kafka cluster is fed through accept()");
+    }
+    thread.start();
+    return this;
+  }
+
+  public CompletableFuture<Void> assigned() {
+    return assigned;
+  }
+
+  /**
+   * Ignores the scores of requests received before this time (epoch µs), such as the launcher's warm-up
+   * requests of zeros, which would otherwise become part of every model's reference.
+   */
+  public ScoreMonitor ignoreRequestsReceivedBefore(long epochUs) {
+    this.notBeforeUs = epochUs;
+    return this;
+  }
+
+  public MonitorConfig config() {
+    return config;
+  }
+
+  private void run() {
+    try {
+      consumer.subscribe(List.of(topics.scores()), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+          partitions.forEach(consumer::position);
+          assigned.complete(null);
+        }
+      });
+      while (running.get()) {
+        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+          Score score;
+          try {
+            score = Json.decode(r.value(), Score.class);
+          } catch (RuntimeException e) {
+            LOG.warn("monitor: skipping undecodable score at {}-{} offset {}: {}", r.topic(), r.partition(),
+                r.offset(), e.getMessage());
+            continue;
+          }
+          accept(score);
+        }
+      }
+    } catch (WakeupException e) {
+      if (running.get()) {
+        LOG.error("monitor for {} woken unexpectedly", config.problem(), e);
+      }
+    } catch (RuntimeException e) {
+      LOG.error("monitor for {} stopped on an unexpected error", config.problem(), e);
+      assigned.completeExceptionally(e);
+    } finally {
+      consumer.close(Duration.ofSeconds(2));
+    }
+  }
+
+  /** Takes one score into account. Called by the monitor's thread; call it from one thread only. */
+  public void accept(Score score) {
+    if (score.failed() || score.outputs() == null || score.outputs().isEmpty()
+        || score.receivedAtUs() < notBeforeUs) {
+      return;
+    }
+    double[] values = values(score);
+    if (values.length == 0) {
+      return;
+    }
+    ModelState state = models.computeIfAbsent(score.modelId() + "@" + score.modelVersion(),
+        k -> new ModelState(score.modelId(), score.modelVersion(), score.role()));
+    for (double v : values) {
+      state.add(v);
+    }
+    boolean canary = score.role() == Role.CANARY;
+    PendingPair p = pending.computeIfAbsent(score.requestId(), k -> new PendingPair());
+    if (canary) {
+      if (p.canary == null) {
+        p.canary = values;
+        for (Map.Entry<ModelState, double[]> e : p.others.entrySet()) {
+          pair(e.getKey(), e.getValue(), values);
+        }
+        p.others.clear();
+      }
+    } else if (p.canary != null) {
+      pair(state, values, p.canary);
+    } else {
+      p.others.put(state, values);
+    }
+  }
+
+  private void pair(ModelState model, double[] modelValues, double[] canaryValues) {
+    for (int i = 0; i < Math.min(modelValues.length, canaryValues.length); i++) {
+      model.addPair(modelValues[i], canaryValues[i]);
+    }
+  }
+
+  private double[] values(Score score) {
+    Tensor chosen = score.outputs().get(0);
+    if (config.output() != null) {
+      chosen = null;
+      for (Tensor t : score.outputs()) {
+        if (t.name().equals(config.output())) {
+          chosen = t;
+        }
+      }
+      if (chosen == null) {
+        return new double[0];
+      }
+    }
+    return chosen.data();
+  }
+
+  /** The state of a model (its latest version seen when several are live), or empty before its first score. */
+  public Optional<ModelView> view(String modelId) {
+    ModelView latest = null;
+    for (ModelState s : models.values()) {
+      if (s.modelId.equals(modelId) && (latest == null || s.scores > latest.scores())) {
+        latest = s.view();
+      }
+    }
+    return Optional.ofNullable(latest);
+  }
+
+  public List<ModelView> views() {
+    List<ModelView> out = new ArrayList<>();
+    models.values().forEach(s -> out.add(s.view()));
+    return out;
+  }
+
+  static Properties consumerProps(String bootstrapServers, MonitorConfig config) {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
+    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
+    return p;
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running.set(false);
+    if (consumer != null) {
+      consumer.wakeup();
+      thread.join(5_000);
+    }
+  }
+
+  private static final class PendingPair {
+    double[] canary;
+    final Map<ModelState, double[]> others = new HashMap<>(4);
+  }
+
+  /** One model version's detector, paired window and meters. Written by one thread, read by scrapes. */
+  private final class ModelState {
+    final String modelId;
+    final String version;
+    final Role role;
+    final DriftDetector drift;
+    final PairedWindow paired;
+    final DistributionSummary histogram;
+    final Counter alarmCounter;
+    volatile long scores;
+    volatile long windows;
+    volatile double statistic = Double.NaN;
+    volatile double pValue = Double.NaN;
+    volatile double threshold;
+    volatile boolean alarm;
+    volatile long alarms;
+    volatile int pairs;
+    volatile double meanDifference = Double.NaN;
+    volatile double rankCorrelation = Double.NaN;
+    volatile double distributionStatistic = Double.NaN;
+    int pairsSinceUpdate;
+
+    ModelState(String modelId, String version, Role role) {
+      this.modelId = modelId;
+      this.version = version;
+      this.role = role;
+      this.drift = new DriftDetector(config.referenceSize(), config.windowSize(), config.bins(), config.alarmPValue());
+      this.paired = new PairedWindow(config.pairedWindow());
+      this.threshold = drift.threshold();
+      Tags tags = Tags.of("problem", config.problem(), "model", modelId, "version", version, "role",
+          role.wireName());
+      this.histogram = DistributionSummary.builder("rendezvous.monitor.score")
+          .description("Scores of each model (first element of each output row)")
+          .serviceLevelObjectives(BUCKETS).tags(tags).register(registry);
+      this.alarmCounter = Counter.builder("rendezvous.monitor.drift.alarms")
+          .description("Windows whose scores drifted from the model's reference").tags(tags).register(registry);
+      gauge("rendezvous.monitor.drift.statistic", "G statistic of the last window against the reference", tags,
+          s -> s.statistic);
+      gauge("rendezvous.monitor.drift.p.value", "p-value of the last window's G statistic (chi-square)", tags,
+          s -> s.pValue);
+      gauge("rendezvous.monitor.drift.threshold", "G above which a window raises the drift alarm", tags,
+          s -> s.threshold);
+      gauge("rendezvous.monitor.drift.alarm", "1 while the last window drifted, else 0", tags,
+          s -> s.alarm ? 1 : 0);
+      if (role != Role.CANARY) {
+        gauge("rendezvous.monitor.canary.mean.difference", "Mean of (model - canary) on the same requests", tags,
+            s -> s.meanDifference);
+        gauge("rendezvous.monitor.canary.rank.correlation", "Spearman rank correlation with the canary", tags,
+            s -> s.rankCorrelation);
+        gauge("rendezvous.monitor.canary.distribution.statistic",
+            "G statistic of the model's against the canary's scores on the same requests", tags,
+            s -> s.distributionStatistic);
+      }
+    }
+
+    private void gauge(String name, String description, Tags tags, ToDoubleFunction<ModelState> f) {
+      Gauge.builder(name, this, f).description(description).tags(tags).register(registry);
+    }
+
+    void add(double value) {
+      histogram.record(value);
+      scores++;
+      DriftDetector.Drift d = drift.add(value);
+      if (d == null) {
+        return;
+      }
+      windows = d.window();
+      statistic = d.test().g();
+      pValue = d.test().pValue();
+      threshold = drift.threshold();
+      LOG.debug("{} v{} window {} ({} scores seen): G = {}, p = {}", modelId, version, windows, scores,
+          fmt(statistic), pValue);
+      String what = role == Role.CANARY ? "input shift: the canary's" : "score drift: model";
+      if (d.alarm()) {
+        alarmCounter.increment();
+        alarms++;
+        if (!alarm) {
+          LOG.warn("{} {} v{} scores on {} left their reference: G = {} > {} (df {}, p = {} < {}) over the last {} "
+                  + "scores", what, modelId, version, config.problem(), fmt(statistic), fmt(threshold), d.test().df(),
+              String.format("%.2g", pValue), config.alarmPValue(), config.windowSize());
+        }
+      } else if (alarm) {
+        LOG.info("{} {} v{} on {} is back within its reference: G = {} (p = {})", what, modelId, version,
+            config.problem(), fmt(statistic), String.format("%.2g", pValue));
+      }
+      alarm = d.alarm();
+    }
+
+    void addPair(double model, double canary) {
+      paired.add(model, canary);
+      pairs = paired.size();
+      if (++pairsSinceUpdate >= Math.min(config.windowSize(), config.pairedWindow()) || pairs < 20) {
+        pairsSinceUpdate = 0;
+        meanDifference = paired.meanDifference();
+        rankCorrelation = paired.spearman();
+        distributionStatistic = versusCanary();
+      }
+    }
+
+    /** G of the model's and the canary's scores in the paired window, over bins at the pooled deciles. */
+    private double versusCanary() {
+      double[] m = paired.modelScores();
+      double[] c = paired.canaryScores();
+      double[] pooled = new double[m.length + c.length];
+      System.arraycopy(m, 0, pooled, 0, m.length);
+      System.arraycopy(c, 0, pooled, m.length, c.length);
+      java.util.Arrays.sort(pooled);
+      double[] cuts = java.util.stream.IntStream.range(1, config.bins())
+          .mapToDouble(i -> pooled[i * pooled.length / config.bins()]).distinct().toArray();
+      double[] a = new double[cuts.length + 1];
+      double[] b = new double[cuts.length + 1];
+      for (double v : m) {
+        a[bin(cuts, v)]++;
+      }
+      for (double v : c) {
+        b[bin(cuts, v)]++;
+      }
+      return GTest.homogeneity(a, b).g();
+    }
+
+    ModelView view() {
+      return new ModelView(modelId, version, role, scores, drift.referenceReady(), windows, statistic, pValue,
+          threshold, alarm, alarms, pairs, meanDifference, rankCorrelation,
+          distributionStatistic);
+    }
+  }
+
+  private static int bin(double[] cuts, double v) {
+    int i = java.util.Arrays.binarySearch(cuts, v);
+    return i >= 0 ? i : -i - 1;
+  }
+
+  private static String fmt(double v) {
+    return String.format("%.1f", v);
+  }
+}
