@@ -4,6 +4,9 @@ import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.metrics.ScoreHistogram;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -64,7 +67,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {}
 
   /** The client id of warm-up requests. */
-  public static final String WARM_UP_ID = "rendezvous-warm-up";
+  public static final String WARM_UP_ID = ScoreHistogram.WARM_UP_CLIENT_ID;
 
   private final EmbeddedKafka broker;
   private final Vertx vertx;
@@ -73,9 +76,12 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final List<RendezvousVerticle> rendezvous;
   private final ProxyVerticle proxy;
   private final String bootstrapServers;
+  private final PrometheusMeterRegistry metrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
-      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers) {
+      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers,
+      PrometheusMeterRegistry metrics) {
+    this.metrics = metrics;
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -117,7 +123,13 @@ public final class EmbeddedSystem implements AutoCloseable {
     return out;
   }
 
+  /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
   public static EmbeddedSystem start(Options options) throws Exception {
+    return start(options, Metrics.newRegistry());
+  }
+
+  /** Starts everything; every component registers its meters with {@code metrics}. */
+  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics) throws Exception {
     long t0 = System.nanoTime();
     ScheduleRegistry schedules = new ScheduleRegistry();
     loadSchedules(options.schedulesDir()).forEach(schedules::apply);
@@ -141,7 +153,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       if (options.startRendezvous()) {
         for (String problem : schedules.problems()) {
           RendezvousVerticle r = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap), schedules,
-              Clock.SYSTEM);
+              Clock.SYSTEM, metrics);
           await(vertx.deployVerticle(r));
           rendezvous.add(r);
           ready.add(r.assigned().toCompletionStage().toCompletableFuture());
@@ -152,18 +164,18 @@ public final class EmbeddedSystem implements AutoCloseable {
           LOG.warn("runner {} is for problem {} which has no schedule; not started", rc.modelId(), rc.problem());
           continue;
         }
-        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM).start();
+        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM, metrics).start();
         runners.add(runner);
         ready.add(runner.assigned());
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true);
+      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, metrics);
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
-      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap);
+      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, metrics);
     } catch (Exception e) {
       for (ModelRunner r : runners) {
         r.close();
@@ -227,6 +239,11 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   public List<ModelRunner> runners() {
     return runners;
+  }
+
+  /** The registry every component of this process reports to, served on {@code /metrics}. */
+  public PrometheusMeterRegistry metrics() {
+    return metrics;
   }
 
   public List<RendezvousVerticle> rendezvous() {
