@@ -19,6 +19,10 @@ import org.HdrHistogram.Recorder;
  * {@code 1} for the maximum). The quantiles see the tail that bucket boundaries hide; they are per instance
  * and must not be averaged across instances.
  *
+ * <p>The window moves when it is read: each read at least five seconds after the last closes an interval, and
+ * intervals closed more than a minute ago are dropped. With a scrape every few seconds the quantiles cover the
+ * last minute; values recorded before a long pause in scraping count in the first interval after it.
+ *
  * <p>Recording is safe from any thread; reading (a scrape) takes a lock shared only with other reads.
  */
 public final class HdrTimer {
