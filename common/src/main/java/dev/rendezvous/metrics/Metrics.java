@@ -14,6 +14,8 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.Map;
+import java.util.WeakHashMap;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.producer.Producer;
 
@@ -39,22 +41,42 @@ public final class Metrics {
   /** Batch size buckets, powers of two up to 1024 requests. */
   public static final double[] BATCH_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024};
 
-  /** A Prometheus registry with the JVM, process and uptime metrics already bound. */
+  /** Binders that hold JVM listeners, by registry, released by {@link #close}. */
+  private static final Map<PrometheusMeterRegistry, JvmGcMetrics> GC_BINDERS = new WeakHashMap<>();
+
+  /** A Prometheus registry with the JVM, process and uptime metrics already bound; {@link #close} it when done. */
   public static PrometheusMeterRegistry newRegistry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new ClassLoaderMetrics().bindTo(registry);
     new JvmMemoryMetrics().bindTo(registry);
-    new JvmGcMetrics().bindTo(registry);
+    JvmGcMetrics gc = new JvmGcMetrics();
+    gc.bindTo(registry);
+    synchronized (GC_BINDERS) {
+      GC_BINDERS.put(registry, gc);
+    }
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     new UptimeMetrics().bindTo(registry);
     return registry;
   }
 
+  /** Closes a registry made by {@link #newRegistry}, and the garbage collection listeners it registered. */
+  public static void close(PrometheusMeterRegistry registry) {
+    JvmGcMetrics gc;
+    synchronized (GC_BINDERS) {
+      gc = GC_BINDERS.remove(registry);
+    }
+    if (gc != null) {
+      gc.close();
+    }
+    registry.close();
+  }
+
   /**
    * Exports a Kafka client's own metrics ({@code kafka_consumer_*}, {@code kafka_producer_*}, {@code
    * kafka_app_info_*}) labelled with the component that owns it and the kind of client (a consumer and a
-   * producer may share a client id, and both export {@code kafka_app_info_*}). Close the returned binder when the client is closed.
+   * producer may share a client id, and both export {@code kafka_app_info_*}). Close the returned binder when
+   * the client is closed.
    */
   public static KafkaClientMetrics bindKafka(MeterRegistry registry, Consumer<?, ?> consumer, String component) {
     KafkaClientMetrics m = new KafkaClientMetrics(consumer, Tags.of("component", component, "client", "consumer"));

@@ -19,9 +19,11 @@ class MetricsServerTest {
     Counter.builder("rdv.test.events").register(registry).increment(3);
     try (MetricsServer server = MetricsServer.start(registry, "127.0.0.1", 0)) {
       HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-          URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+              URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
+          HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).isEqualTo(200);
-      assertThat(r.headers().firstValue("content-type")).hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
+      assertThat(r.headers().firstValue("content-type"))
+          .hasValueSatisfying(v -> assertThat(v).startsWith("text/plain"));
       assertThat(r.body()).contains("rdv_test_events_total 3.0").contains("jvm_memory_used_bytes");
     }
   }

@@ -27,7 +27,8 @@ class ScoreHistogramTest {
         .contains("rdv_model_score_bucket{" + mlpLabels + ",le=\"0.95\"} 2")
         .contains("rdv_model_score_bucket{" + mlpLabels + ",le=\"1.0\"} 3")
         .contains("rdv_model_score_count{" + mlpLabels + "} 3")
-        .contains("rdv_model_score_bucket{model=\"bc-canary\",problem=\"p\",role=\"canary\",version=\"1\",le=\"0.5\"} 1");
+        .contains("rdv_model_score_bucket{model=\"bc-canary\",problem=\"p\",role=\"canary\",version=\"1\","
+            + "le=\"0.5\"} 1");
   }
 
   @Test

@@ -83,7 +83,8 @@ class RunnerMetricsTest {
       }
       for (int i = 0; i < 2; i++) {
         send(producer, new InferenceRequest("bad-" + i, "client", PROBLEM, TOPICS.results() + ":0",
-            Clock.SYSTEM.nowMicros(), later, List.of(new Tensor("features", "FP32", new long[] {1, 2}, new double[2]))));
+            Clock.SYSTEM.nowMicros(), later,
+            List.of(new Tensor("features", "FP32", new long[] {1, 2}, new double[2]))));
       }
       producer.flush();
       awaitCount(() -> counter(metrics, "rdv.runner.scored"), 45);

@@ -77,6 +77,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ProxyVerticle proxy;
   private final String bootstrapServers;
   private final PrometheusMeterRegistry metrics;
+  private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers,
@@ -125,7 +126,15 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
   public static EmbeddedSystem start(Options options) throws Exception {
-    return start(options, Metrics.newRegistry());
+    PrometheusMeterRegistry metrics = Metrics.newRegistry();
+    try {
+      EmbeddedSystem system = start(options, metrics);
+      system.ownsMetrics = true;
+      return system;
+    } catch (Exception e) {
+      Metrics.close(metrics);
+      throw e;
+    }
   }
 
   /** Starts everything; every component registers its meters with {@code metrics}. */
@@ -259,6 +268,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
     if (broker != null) {
       broker.close();
+    }
+    if (ownsMetrics) {
+      Metrics.close(metrics);
     }
   }
 

@@ -168,8 +168,10 @@ public final class ProxyVerticle extends VerticleBase {
     });
     router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
     if (metrics instanceof PrometheusMeterRegistry prometheus) {
-      router.get("/metrics").handler(ctx -> ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT)
-          .end(prometheus.scrape()));
+      // A scrape walks every meter of the process (milliseconds): off the event loop.
+      router.get("/metrics").handler(ctx -> vertx.executeBlocking(prometheus::scrape, false)
+          .onSuccess(text -> ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT).end(text))
+          .onFailure(ctx::fail));
     }
     statusPage.mount(router);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "

@@ -61,8 +61,12 @@ public final class StatusPage {
         ctx.next(); // the router matches "/ui" for "/ui/" too
       }
     });
-    router.get("/ui/api/status").handler(ctx -> ctx.response().putHeader("content-type", "application/json")
-        .putHeader("cache-control", "no-store").end(Json.MAPPER.valueToTree(status()).toString()));
+    // The score histograms are read off the event loop; the recent answers, owned by it, on it.
+    router.get("/ui/api/status").handler(ctx -> ctx.vertx().executeBlocking(this::scoreDistributions, false)
+        .map(this::status)
+        .onSuccess(body -> ctx.response().putHeader("content-type", "application/json")
+            .putHeader("cache-control", "no-store").end(body.toString()))
+        .onFailure(ctx::fail));
     router.route("/ui/*").handler(StaticHandler.create("ui").setCachingEnabled(false));
   }
 
@@ -78,9 +82,12 @@ public final class StatusPage {
 
   /** Everything the page shows, as one JSON document. */
   public ObjectNode status() {
+    return status(scoreDistributions());
+  }
+
+  private ObjectNode status(Map<String, List<ObjectNode>> distributions) {
     ObjectNode root = Json.MAPPER.createObjectNode();
     root.put("generated_at_ms", clock.nowMicros() / 1000);
-    Map<String, List<ObjectNode>> distributions = scoreDistributions();
     ArrayNode problems = root.putArray("problems");
     for (String problem : schedules.problems()) {
       ObjectNode p = problems.addObject();
@@ -141,7 +148,8 @@ public final class StatusPage {
     if (!(metrics instanceof PrometheusMeterRegistry prometheus)) {
       return out;
     }
-    for (MetricSnapshot snapshot : prometheus.getPrometheusRegistry().scrape()) {
+    for (MetricSnapshot snapshot : prometheus.getPrometheusRegistry()
+        .scrape(name -> name.startsWith(ScoreHistogram.NAME))) {
       if (!(snapshot instanceof HistogramSnapshot h) || !h.getMetadata().getName().equals(ScoreHistogram.NAME)) {
         continue;
       }
