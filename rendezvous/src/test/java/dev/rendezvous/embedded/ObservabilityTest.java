@@ -243,6 +243,55 @@ class ObservabilityTest {
     assertThat(exact.keySet()).as("the rdv_ rows of the table").hasSizeGreaterThan(20);
   }
 
+  @Test
+  void metricsAgreeWithTheLoadSent() throws Exception {
+    var m = system.metrics();
+    int warmUps = 40;
+    int answered = requestsSent - 2 + warmUps; // all but the malformed and the unknown-problem request
+    // Answers may be defaults given before a slow runner got to the request: let the runners catch up.
+    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (System.nanoTime() < until && system.runners().stream().anyMatch(r ->
+        sum(m, "rdv.runner.scored", "model", r.config().modelId())
+            + sum(m, "rdv.runner.skipped.expired", "model", r.config().modelId()) < answered)) {
+      Thread.sleep(100);
+    }
+    assertThat(sum(m, "rdv.proxy.requests", "problem", "breast-cancer", "status", "200")).isEqualTo(answered);
+    assertThat(sum(m, "rdv.proxy.requests", "problem", "breast-cancer", "status", "400")).isEqualTo(1);
+    assertThat(sum(m, "rdv.proxy.requests", "problem", "unknown", "status", "404")).isEqualTo(1);
+    assertThat(sum(m, "rdv.proxy.answers")).isEqualTo(answered);
+    assertThat(sum(m, "rdv.proxy.sla")).isEqualTo(answered);
+    assertThat(sum(m, "rdv.proxy.defaults")).isEqualTo(sum(m, "rdv.proxy.answers", "answered_by", "default"));
+    assertThat(m.get("rdv.proxy.request.duration").timer().count()).isEqualTo(answered);
+    assertThat(m.get("rdv.proxy.in.flight").gauge().value()).isZero();
+
+    // The rendezvous decides every request it reads; the ten with a 1 ms deadline get the default at once.
+    assertThat(sum(m, "rdv.rendezvous.decisions")).isEqualTo(answered);
+    assertThat(sum(m, "rdv.rendezvous.decisions", "answered_by", "default", "reason", "deadline"))
+        .isGreaterThanOrEqualTo(10);
+    assertThat(sum(m, "rdv.rendezvous.sla")).isEqualTo(answered);
+    assertThat(m.get("rdv.rendezvous.schedule.version").gauge().value()).isEqualTo(1);
+    assertThat(m.get("rdv.rendezvous.schedule.deadline").gauge().value()).isEqualTo(0.050);
+    assertThat(m.get("rdv.rendezvous.pending").gauge().value()).isZero();
+
+    // Every runner saw every request: scored, skipped as expired, or (none here) failed.
+    for (ModelRunner runner : system.runners()) {
+      String model = runner.config().modelId();
+      double scored = sum(m, "rdv.runner.scored", "model", model);
+      double skipped = sum(m, "rdv.runner.skipped.expired", "model", model);
+      assertThat(scored + skipped).as(model + " scored + skipped").isEqualTo(answered);
+      assertThat(sum(m, "rdv.runner.errors", "model", model)).as(model + " errors").isZero();
+      assertThat(m.get("rdv.runner.score.latency").tag("model", model).timer().count()).isEqualTo((long) scored);
+      assertThat(m.get("rdv.runner.batch.size").tag("model", model).summary().totalAmount()).isEqualTo(scored);
+    }
+    assertThat(sum(m, "rdv.runner.skipped.expired")).as("1 ms deadlines have passed when runners read them")
+        .isPositive();
+  }
+
+  /** The sum of a counter over the series that carry these label values. */
+  private static double sum(io.micrometer.core.instrument.MeterRegistry m, String name, String... tags) {
+    return m.find(name).tags(tags).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
   // ---- the dashboards ----------------------------------------------------------------------------------
 
   private static List<Path> dashboards() throws Exception {
