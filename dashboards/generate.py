@@ -210,11 +210,16 @@ def scores():
         (q(0.5, "rdv_model_score", "model", f'{P},model=~"$model|$canary"'), "{{model}} p50"),
         (q(0.9, "rdv_model_score", "model", f'{P},model=~"$model|$canary"'), "{{model}} p90")], unit="none",
         field={"min": 0, "max": 1}, overrides=CANARY_OVERRIDE)
-    d.panel("barchart", "Distribution over the time range: $model and $canary", [
-        (f'sum by (le, model) (increase(rdv_model_score_bucket{{{P},model=~"$model|$canary"}}[$__range]))',
-         "{{model}} {{le}}", {"format": "table", "instant": True, "range": False})], unit="none",
-        description="Cumulative bucket counts (le) of the model and the canary over the dashboard's time range.",
-        options={"xField": "le", "orientation": "vertical", "showValue": "never"})
+    # Grafana's idiom for a Prometheus histogram as bars: a bar gauge over an instant query in heatmap format,
+    # which turns the cumulative le buckets into one count per bucket.
+    for who, colour in (("$model", "orange"), ("$canary", "text")):
+        d.panel("bargauge", f"Distribution of {who} over the time range", [
+            (f'sum by (le) (increase(rdv_model_score_bucket{{{P},model="{who}"}}[$__range]))', "{{le}}",
+             {"format": "heatmap", "instant": True, "range": False})], w=12, unit="none",
+            description="Scores per bucket of 0.05 (upper bound shown) over the dashboard's time range.",
+            options={"orientation": "vertical", "displayMode": "basic", "showUnfilled": False,
+                     "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}},
+            field={"color": {"mode": "fixed", "fixedColor": colour}, "min": 0})
     d.panel("heatmap", "Heatmap of $model's scores over time", [
         (f'sum by (le) (increase(rdv_model_score_bucket{{{P},model="$model"}}[{RI}]))', "{{le}}",
          {"format": "heatmap"})], options={"calculate": False, "yAxis": {"unit": "none"},
