@@ -96,6 +96,7 @@ public final class Main implements Runnable {
       for (String problem : system.schedules().problems()) {
         System.out.println("  curl -s " + url + "/v2/models/" + problem);
       }
+      System.out.println("Metrics for Prometheus: " + url + "/metrics; live status page: " + url + "/ui/");
       System.out.println("Press Ctrl-C to stop.");
       stopped.await();
       return 0;

@@ -6,10 +6,21 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.metrics.HdrTimer;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.metrics.ScoreHistogram;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -59,8 +70,27 @@ public final class ModelRunner implements AutoCloseable {
   private final AtomicLong skippedExpired = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final String device = "cpu";
+  private final AtomicLong lag = new AtomicLong();
+  private long lagMeasuredAtNanos;
+  private final HdrTimer inferenceTime;
+  private final HdrTimer scoreLatency;
+  private final DistributionSummary batchSizes;
+  private final Counter scoredCounter;
+  private final Counter inferenceErrors;
+  private final Counter incompatibleErrors;
+  private final Counter skippedCounter;
+  private final ScoreHistogram scores;
+  private final KafkaClientMetrics consumerMetrics;
+  private final KafkaClientMetrics producerMetrics;
 
+  /** A runner whose metrics are kept but not exported; for tests and tools. */
   public ModelRunner(RunnerConfig config, String bootstrapServers, Clock clock) throws Exception {
+    this(config, bootstrapServers, clock, new SimpleMeterRegistry());
+  }
+
+  /** A runner that registers its meters (see docs/metrics.md, {@code rdv_runner_*}) with {@code metrics}. */
+  public ModelRunner(RunnerConfig config, String bootstrapServers, Clock clock, MeterRegistry metrics)
+      throws Exception {
     this.config = config;
     this.clock = clock;
     this.topics = Topics.of(config.problem());
@@ -69,6 +99,37 @@ public final class ModelRunner implements AutoCloseable {
         new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(producerProps(bootstrapServers, config.runnerId()),
         new StringSerializer(), new ByteArraySerializer());
+    Tags tags = Tags.of("problem", config.problem(), "model", config.modelId());
+    String role = config.role().name().toLowerCase();
+    this.inferenceTime = new HdrTimer(metrics, "rdv.runner.inference",
+        "Time in the model call (ONNX Runtime) per batch", tags);
+    this.scoreLatency = new HdrTimer(metrics, "rdv.runner.score.latency",
+        "Time from the proxy's receipt of a request to its score being ready", tags);
+    this.batchSizes = Metrics.batchSizes(metrics, "rdv.runner.batch.size", "Requests per model call", tags);
+    this.scoredCounter = Counter.builder("rdv.runner.scored").description("Requests scored")
+        .tags(tags).register(metrics);
+    this.inferenceErrors = Counter.builder("rdv.runner.errors").description("Requests answered with an error score")
+        .tags(tags).tag("kind", "inference").register(metrics);
+    this.incompatibleErrors = Counter.builder("rdv.runner.errors")
+        .description("Requests answered with an error score").tags(tags).tag("kind", "incompatible")
+        .register(metrics);
+    this.skippedCounter = Counter.builder("rdv.runner.skipped.expired")
+        .description("Requests dropped unscored because their deadline had passed when read")
+        .tags(tags).register(metrics);
+    Gauge.builder("rdv.runner.consumer.lag", lag, AtomicLong::get).strongReference(true)
+        .description("Input records not yet read by this runner, summed over its partitions")
+        .baseUnit("records").tags(tags).register(metrics);
+    Gauge.builder("rdv.runner.info", () -> 1).strongReference(true)
+        .description("Always 1; labels say which model, version and role this runner serves and on which device")
+        .tags(tags).tag("version", config.modelVersion()).tag("role", role).tag("device", device)
+        .tag("runner", config.runnerId()).register(metrics);
+    double startedAt = clock.nowMicros() / 1e6;
+    Gauge.builder("rdv.runner.start.time", () -> startedAt).strongReference(true)
+        .description("When this runner started, seconds since the epoch").baseUnit("seconds")
+        .tags(tags).tag("version", config.modelVersion()).register(metrics);
+    this.scores = new ScoreHistogram(metrics, config.problem(), config.modelId(), config.modelVersion(), role);
+    this.consumerMetrics = Metrics.bindKafka(metrics, consumer, "runner");
+    this.producerMetrics = Metrics.bindKafka(metrics, producer, "runner");
     this.thread = new Thread(this::run, "runner-" + config.modelId());
     this.thread.setDaemon(true);
   }
@@ -118,6 +179,7 @@ public final class ModelRunner implements AutoCloseable {
         if (!records.isEmpty()) {
           handle(records);
         }
+        measureLag();
       }
     } catch (WakeupException e) {
       if (running.get()) {
@@ -155,11 +217,13 @@ public final class ModelRunner implements AutoCloseable {
       }
       if (request.deadlineAtUs() <= now) {
         skippedExpired.incrementAndGet();
+        skippedCounter.increment();
         continue;
       }
       String incompatibility = model.incompatibility(request);
       if (incompatibility != null) {
         errors.incrementAndGet();
+        incompatibleErrors.increment();
         send(request, null, incompatibility, now, 0);
       } else {
         live.add(request);
@@ -181,15 +245,29 @@ public final class ModelRunner implements AutoCloseable {
       error = e.getClass().getSimpleName() + ": " + e.getMessage();
       LOG.warn("runner {} failed to score a batch of {}: {}", config.modelId(), batch.size(), error);
     }
-    long inferenceUs = (System.nanoTime() - start) / 1_000;
+    long inferenceNanos = System.nanoTime() - start;
+    long inferenceUs = inferenceNanos / 1_000;
     long scoredAt = clock.nowMicros();
     for (int i = 0; i < batch.size(); i++) {
       send(batch.get(i), outputs == null ? null : outputs.get(i), error, scoredAt, inferenceUs);
     }
+    inferenceTime.record(inferenceNanos);
+    batchSizes.record(batch.size());
     if (error == null) {
       scored.addAndGet(batch.size());
+      scoredCounter.increment(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        InferenceRequest r = batch.get(i);
+        scoreLatency.record((scoredAt - r.receivedAtUs()) * 1_000);
+        if (ScoreHistogram.counts(r.clientId()) && !outputs.get(i).isEmpty()) {
+          for (double v : outputs.get(i).get(0).data()) {
+            scores.record(v);
+          }
+        }
+      }
     } else {
       errors.addAndGet(batch.size());
+      inferenceErrors.increment(batch.size());
     }
   }
 
@@ -201,6 +279,21 @@ public final class ModelRunner implements AutoCloseable {
         LOG.warn("runner {} could not write the score of {}: {}", config.modelId(), r.requestId(), e.getMessage());
       }
     });
+  }
+
+  /** Sums the lag of the assigned partitions, at most twice a second; runs on the polling thread. */
+  private void measureLag() {
+    long now = System.nanoTime();
+    if (now - lagMeasuredAtNanos < 500_000_000L) {
+      return;
+    }
+    lagMeasuredAtNanos = now;
+    long sum = 0;
+    for (TopicPartition tp : consumer.assignment()) {
+      OptionalLong l = consumer.currentLag(tp);
+      sum += l.orElse(0);
+    }
+    lag.set(sum);
   }
 
   private void injectFault() {
@@ -246,6 +339,8 @@ public final class ModelRunner implements AutoCloseable {
     running.set(false);
     consumer.wakeup();
     thread.join(5_000);
+    consumerMetrics.close();
+    producerMetrics.close();
     producer.close(Duration.ofSeconds(2));
     model.close();
   }

@@ -6,9 +6,11 @@ import dev.rendezvous.decoy.Decoy;
 import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.monitor.MonitorConfig;
 import dev.rendezvous.monitor.ScoreMonitor;
-import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.metrics.ScoreHistogram;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -77,7 +79,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {}
 
   /** The client id of warm-up requests. */
-  public static final String WARM_UP_ID = "rendezvous-warm-up";
+  public static final String WARM_UP_ID = ScoreHistogram.WARM_UP_CLIENT_ID;
 
   private final EmbeddedKafka broker;
   private final Vertx vertx;
@@ -90,11 +92,13 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ScheduleWatcher watcher;
   private final List<Decoy> decoys;
   private final List<ScoreMonitor> monitors;
-  private final CompositeMeterRegistry meters;
+  private final PrometheusMeterRegistry metrics;
+  private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, CompositeMeterRegistry meters) {
+      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics) {
+    this.metrics = metrics;
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -106,7 +110,6 @@ public final class EmbeddedSystem implements AutoCloseable {
     this.watcher = watcher;
     this.decoys = decoys;
     this.monitors = monitors;
-    this.meters = meters;
   }
 
   /** Reads every {@code *.yaml} schedule in the directory; any invalid file stops the start with its message. */
@@ -147,7 +150,21 @@ public final class EmbeddedSystem implements AutoCloseable {
     return out;
   }
 
+  /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
   public static EmbeddedSystem start(Options options) throws Exception {
+    PrometheusMeterRegistry metrics = Metrics.newRegistry();
+    try {
+      EmbeddedSystem system = start(options, metrics);
+      system.ownsMetrics = true;
+      return system;
+    } catch (Exception e) {
+      Metrics.close(metrics);
+      throw e;
+    }
+  }
+
+  /** Starts everything; every component registers its meters with {@code metrics}. */
+  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics) throws Exception {
     long t0 = System.nanoTime();
     ScheduleRegistry schedules = new ScheduleRegistry();
     // Validated here so that a bad file stops the start with its message; put in force below through the
@@ -182,13 +199,12 @@ public final class EmbeddedSystem implements AutoCloseable {
     List<ModelRunner> runners = new ArrayList<>();
     List<Decoy> decoys = new ArrayList<>();
     List<ScoreMonitor> monitors = new ArrayList<>();
-    CompositeMeterRegistry meters = new CompositeMeterRegistry();
     try {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       if (options.startRendezvous()) {
         for (String problem : schedules.problems()) {
           RendezvousVerticle r = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap), schedules,
-              Clock.SYSTEM);
+              Clock.SYSTEM, metrics);
           await(vertx.deployVerticle(r));
           rendezvous.add(r);
           ready.add(r.assigned().toCompletionStage().toCompletableFuture());
@@ -199,7 +215,7 @@ public final class EmbeddedSystem implements AutoCloseable {
           LOG.warn("runner {} is for problem {} which has no schedule; not started", rc.modelId(), rc.problem());
           continue;
         }
-        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM).start();
+        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM, metrics).start();
         runners.add(runner);
         ready.add(runner.assigned());
       }
@@ -211,12 +227,13 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control));
+      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
+          metrics);
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
-        ScoreMonitor monitor = new ScoreMonitor(MonitorConfig.defaults(problem), bootstrap, meters)
+        ScoreMonitor monitor = new ScoreMonitor(MonitorConfig.defaults(problem), bootstrap, metrics)
             .ignoreRequestsReceivedBefore(afterWarmUp).start();
         monitors.add(monitor);
         monitor.assigned().get(60, TimeUnit.SECONDS);
@@ -224,7 +241,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
       return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher,
-          decoys, monitors, meters);
+          decoys, monitors, metrics);
     } catch (Exception e) {
       watcher.close();
       for (ModelRunner r : runners) {
@@ -303,6 +320,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     return control;
   }
 
+  /** The registry every component of this process reports to, served on {@code /metrics}. */
+  public PrometheusMeterRegistry metrics() {
+    return metrics;
+  }
+
   public List<RendezvousVerticle> rendezvous() {
     return rendezvous;
   }
@@ -313,11 +335,6 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   public List<ScoreMonitor> monitors() {
     return monitors;
-  }
-
-  /** Where the components register their meters; add a registry (Prometheus, say) to publish them. */
-  public CompositeMeterRegistry meters() {
-    return meters;
   }
 
   /**
@@ -340,6 +357,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     control.close();
     if (broker != null) {
       broker.close();
+    }
+    if (ownsMetrics) {
+      Metrics.close(metrics);
     }
   }
 

@@ -10,8 +10,18 @@ import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.ui.StatusPage;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleRegistry;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
@@ -30,6 +40,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -56,7 +68,11 @@ public final class ProxyVerticle extends VerticleBase {
   private static final String JSON = "application/json";
 
   private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
-      long rows, ScheduleRegistry.Versioned schedule) {}
+      long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs) {}
+
+  /** The labels of the proxy's defaults: who decided on the default, for each reason a default is given. */
+  private static final Map<String, String> DEFAULT_REASONS = Map.of("deadline", "rendezvous",
+      "overload", "rendezvous", "proxy-deadline", "proxy", "proxy-unavailable", "proxy");
 
   private final ProxyConfig config;
   private final ScheduleRegistry schedules;
@@ -64,6 +80,13 @@ public final class ProxyVerticle extends VerticleBase {
   private final BooleanSupplier backendReady;
   private final Consumer<Router> extraRoutes;
   private final Map<String, Waiting> waiting = new HashMap<>();
+  private final MeterRegistry metrics;
+  private final StatusPage statusPage;
+  private final Map<String, Counter> counters = new HashMap<>();
+  private final Map<String, Timer> durations = new HashMap<>();
+  private final Map<String, AtomicInteger> inFlight = new HashMap<>();
+  private KafkaClientMetrics producerMetrics;
+  private KafkaClientMetrics resultsMetrics;
   private KafkaProducer<String, byte[]> producer;
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
@@ -75,19 +98,35 @@ public final class ProxyVerticle extends VerticleBase {
    *     its runners and rendezvous here); readiness is also false until the results partition is assigned
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady) {
-    this(config, schedules, clock, backendReady, router -> {});
+    this(config, schedules, clock, backendReady, router -> {}, new SimpleMeterRegistry());
   }
 
   /**
    * @param extraRoutes adds further endpoints (such as the schedule endpoints) before the catch-all 404
+   * @param metrics where the proxy registers its meters ({@code rdv_proxy_*}); when it is a Prometheus
+   *     registry, the proxy also serves it on {@code GET /metrics}, with every other meter of the process
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
-      Consumer<Router> extraRoutes) {
+      Consumer<Router> extraRoutes, MeterRegistry metrics) {
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
     this.backendReady = backendReady;
     this.extraRoutes = extraRoutes;
+    this.metrics = metrics;
+    this.statusPage = new StatusPage(schedules, metrics, clock);
+    for (String problem : schedules.problems()) {
+      AtomicInteger n = new AtomicInteger();
+      inFlight.put(problem, n);
+      Gauge.builder("rdv.proxy.in.flight", n, AtomicInteger::get).strongReference(true)
+          .description("Inference requests received and not yet answered").baseUnit("requests")
+          .tag("problem", problem).register(metrics);
+      counter("rdv.proxy.requests", problem, "status", "200");
+      duration(problem);
+      DEFAULT_REASONS.keySet().forEach(reason -> defaultCounter(problem, reason));
+      counter("rdv.proxy.sla", problem, "result", "met");
+      counter("rdv.proxy.sla", problem, "result", "missed");
+    }
   }
 
   @Override
@@ -97,6 +136,7 @@ public final class ProxyVerticle extends VerticleBase {
     producerProps.put("linger.ms", "0");
     producerProps.put("acks", "1");
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
+    producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
 
     Map<String, String> consumerProps = new HashMap<>();
     consumerProps.put("bootstrap.servers", config.bootstrapServers());
@@ -107,6 +147,7 @@ public final class ProxyVerticle extends VerticleBase {
     results.pollTimeout(Duration.ofMillis(100));
     results.exceptionHandler(e -> LOG.warn("results consumer error: {}", e.getMessage()));
     results.handler(this::onResult);
+    resultsMetrics = Metrics.bindKafka(metrics, results.unwrap(), "proxy");
     Set<TopicPartition> partitions = schedules.problems().stream()
         .map(p -> new TopicPartition(Topics.of(p).results(), config.resultsPartition()))
         .collect(Collectors.toSet());
@@ -118,6 +159,7 @@ public final class ProxyVerticle extends VerticleBase {
         .onSuccess(v -> resultsAssigned = true);
 
     Router router = Router.router(vertx);
+    router.post("/v2/models/:problem/infer").handler(this::countRequest);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(this::infer);
     router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, producer, clock));
@@ -131,6 +173,13 @@ public final class ProxyVerticle extends VerticleBase {
     });
     router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
     extraRoutes.accept(router);
+    if (metrics instanceof PrometheusMeterRegistry prometheus) {
+      // A scrape walks every meter of the process (milliseconds): off the event loop.
+      router.get("/metrics").handler(ctx -> vertx.executeBlocking(prometheus::scrape, false)
+          .onSuccess(text -> ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT).end(text))
+          .onFailure(ctx::fail));
+    }
+    statusPage.mount(router);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
         + ctx.request().path()));
     router.route().failureHandler(this::failure);
@@ -152,6 +201,8 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    producerMetrics.close();
+    resultsMetrics.close();
     return Future.join(server.close(), results.close(), producer.close());
   }
 
@@ -181,7 +232,8 @@ public final class ProxyVerticle extends VerticleBase {
     long guardMs = Math.max(1, (long) Math.ceil(budgetMs));
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
-        versioned));
+        versioned, deadlineAt));
+    inFlight.get(problem).incrementAndGet();
     producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, Json.encode(request)))
         .onFailure(e -> {
           LOG.warn("request {} not written to Kafka: {}", requestId, e.getMessage());
@@ -244,7 +296,9 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void respond(Waiting w, List<Tensor> outputs, ObjectNode params, String requestId) {
-    double elapsedMs = (clock.nowMicros() - w.receivedAtUs()) / 1000.0;
+    long now = clock.nowMicros();
+    double elapsedMs = (now - w.receivedAtUs()) / 1000.0;
+    record(w, params, now);
     params.put("elapsed_ms", Math.round(elapsedMs * 1000) / 1000.0);
     if (requestId != null) {
       params.put("request_id", requestId);
@@ -283,6 +337,53 @@ public final class ProxyVerticle extends VerticleBase {
       }
     }
     return out;
+  }
+
+  /** Counts every inference request by problem and final HTTP status, errors included. */
+  private void countRequest(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    String label = schedules.current(problem).isPresent() ? problem : "unknown";
+    ctx.addEndHandler(v -> counter("rdv.proxy.requests", label, "status",
+        Integer.toString(ctx.response().getStatusCode())).increment());
+    ctx.next();
+  }
+
+  private void record(Waiting w, ObjectNode params, long now) {
+    inFlight.get(w.problem()).decrementAndGet();
+    duration(w.problem()).record(Math.max(0, now - w.receivedAtUs()), TimeUnit.MICROSECONDS);
+    String answeredBy = params.get("answered_by").asText();
+    String tier = params.has("tier") ? params.get("tier").asText() : "none";
+    counter("rdv.proxy.answers", w.problem(), "answered_by", answeredBy, "tier", tier).increment();
+    String reason = params.has("default_reason") ? params.get("default_reason").asText() : null;
+    if (reason != null) {
+      defaultCounter(w.problem(), reason).increment();
+    }
+    counter("rdv.proxy.sla", w.problem(), "result", now <= w.deadlineAtUs() ? "met" : "missed").increment();
+    statusPage.answered(w.problem(), answeredBy, params.has("tier") ? params.get("tier").asInt() : null, reason,
+        (now - w.receivedAtUs()) / 1000.0, (w.deadlineAtUs() - w.receivedAtUs()) / 1000.0, now);
+  }
+
+  private Counter defaultCounter(String problem, String reason) {
+    return counter("rdv.proxy.defaults", problem, "reason", reason, "decided_by",
+        DEFAULT_REASONS.getOrDefault(reason, "rendezvous"));
+  }
+
+  private static final Map<String, String> DESCRIPTIONS = Map.of(
+      "rdv.proxy.requests", "Inference requests, by final HTTP status",
+      "rdv.proxy.answers", "Answers returned, by who answered and in which tier",
+      "rdv.proxy.defaults", "Defaults returned, by reason and by who decided on them",
+      "rdv.proxy.sla", "Answers sent by the request's deadline (met) or after it (missed)");
+
+  /** A counter of the proxy's, created once per label set; label values are bounded (see docs/metrics.md). */
+  private Counter counter(String name, String problem, String... labels) {
+    String key = name + '|' + problem + '|' + String.join("|", labels);
+    return counters.computeIfAbsent(key, k -> Counter.builder(name).description(DESCRIPTIONS.get(name))
+        .tags(Tags.of("problem", problem).and(labels)).register(metrics));
+  }
+
+  private Timer duration(String problem) {
+    return durations.computeIfAbsent(problem, p -> Metrics.latency(metrics, "rdv.proxy.request.duration",
+        "Time from receipt of an inference request to its answer being written", Tags.of("problem", p)));
   }
 
   private void modelMetadata(RoutingContext ctx) {

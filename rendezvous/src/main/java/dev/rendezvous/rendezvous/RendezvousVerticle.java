@@ -7,12 +7,21 @@ import dev.rendezvous.common.Result;
 import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.Decision;
 import dev.rendezvous.schedule.PendingRequest;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
@@ -26,6 +35,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -71,17 +82,71 @@ public final class RendezvousVerticle extends VerticleBase {
   private final AtomicLong defaults = new AtomicLong();
   private final AtomicLong lateScores = new AtomicLong();
   private final AtomicLong droppedOrphans = new AtomicLong();
+  private final MeterRegistry metrics;
+  private final Tags tags;
+  private final AtomicInteger pendingCount = new AtomicInteger();
+  private final Map<String, Counter> decisionCounters = new HashMap<>();
+  private final Map<String, Counter> lateCounters = new HashMap<>();
+  private final Map<String, Timer> arrivalTimers = new HashMap<>();
+  private final Timer modelDecisionLatency;
+  private final Timer defaultDecisionLatency;
+  private final Counter slaMet;
+  private final Counter slaMissed;
+  private final Counter orphansDropped;
+  private KafkaClientMetrics consumerMetrics;
+  private KafkaClientMetrics producerMetrics;
   private KafkaConsumer<String, byte[]> consumer;
   private KafkaProducer<String, byte[]> producer;
   private long timerId = -1;
   private long timerAtUs = Long.MAX_VALUE;
   private long sweepTimerId = -1;
 
+  /** A rendezvous whose metrics are kept but not exported; for tests and tools. */
   public RendezvousVerticle(RendezvousConfig config, ScheduleRegistry schedules, Clock clock) {
+    this(config, schedules, clock, new SimpleMeterRegistry());
+  }
+
+  /** A rendezvous that registers its meters (docs/metrics.md, {@code rdv_rendezvous_*}) with {@code metrics}. */
+  public RendezvousVerticle(RendezvousConfig config, ScheduleRegistry schedules, Clock clock, MeterRegistry metrics) {
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
     this.topics = Topics.of(config.problem());
+    this.metrics = metrics;
+    this.tags = Tags.of("problem", config.problem());
+    String problem = config.problem();
+    this.modelDecisionLatency = Metrics.latency(metrics, "rdv.rendezvous.decision.latency",
+        "Time from the proxy's receipt of a request to the rendezvous's decision", tags.and("outcome", "model"));
+    this.defaultDecisionLatency = Metrics.latency(metrics, "rdv.rendezvous.decision.latency",
+        "Time from the proxy's receipt of a request to the rendezvous's decision", tags.and("outcome", "default"));
+    this.slaMet = Counter.builder("rdv.rendezvous.sla").description("Decisions made by the request's deadline "
+        + "(met) or after it (missed)").tags(tags).tag("result", "met").register(metrics);
+    this.slaMissed = Counter.builder("rdv.rendezvous.sla").description("Decisions made by the request's deadline "
+        + "(met) or after it (missed)").tags(tags).tag("result", "missed").register(metrics);
+    this.orphansDropped = Counter.builder("rdv.rendezvous.orphans.dropped")
+        .description("Scores dropped because their request never arrived within the orphan TTL")
+        .tags(tags).register(metrics);
+    Gauge.builder("rdv.rendezvous.pending", pendingCount, AtomicInteger::get).strongReference(true)
+        .description("Requests read and not yet decided").baseUnit("requests").tags(tags).register(metrics);
+    Gauge.builder("rdv.rendezvous.schedule.version", schedules,
+            s -> s.current(problem).map(v -> (double) v.version()).orElse(Double.NaN))
+        .strongReference(true).description("Version of the schedule in force").tags(tags).register(metrics);
+    Gauge.builder("rdv.rendezvous.schedule.deadline", schedules,
+            s -> s.current(problem).map(v -> v.schedule().deadlineMs() / 1000.0).orElse(Double.NaN))
+        .strongReference(true).description("deadline_ms of the schedule in force").baseUnit("seconds")
+        .tags(tags).register(metrics);
+    int tiers = schedules.current(problem).map(v -> v.schedule().tiers().size()).orElse(0);
+    for (int i = 0; i < tiers; i++) {
+      int tier = i;
+      Gauge.builder("rdv.rendezvous.schedule.tier.end", schedules, s -> s.current(problem)
+              .map(v -> tierEndSeconds(v.schedule(), tier)).orElse(Double.NaN))
+          .strongReference(true).description("until_ms of each tier of the schedule in force").baseUnit("seconds")
+          .tags(tags).tag("tier", Integer.toString(tier)).register(metrics);
+    }
+  }
+
+  private static double tierEndSeconds(Schedule schedule, int tier) {
+    return tier < schedule.tiers().size() ? schedule.tiers().get(tier).untilMs() / 1000.0 : Double.NaN;
   }
 
   @Override
@@ -100,12 +165,14 @@ public final class RendezvousVerticle extends VerticleBase {
     consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
     consumer.exceptionHandler(e -> LOG.warn("rendezvous {} consumer error: {}", config.problem(), e.getMessage()));
     consumer.handler(this::onRecord);
+    consumerMetrics = Metrics.bindKafka(metrics, consumer.unwrap(), "rendezvous");
 
     Map<String, String> producerProps = new HashMap<>();
     producerProps.put("bootstrap.servers", config.bootstrapServers());
     producerProps.put("linger.ms", "0");
     producerProps.put("acks", "1");
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
+    producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "rendezvous");
 
     sweepTimerId = vertx.setPeriodic(1_000, id -> sweep());
     // Fetching the results topic's metadata now spares the first decision that round trip.
@@ -124,6 +191,8 @@ public final class RendezvousVerticle extends VerticleBase {
     if (timerId >= 0) {
       vertx.cancelTimer(timerId);
     }
+    consumerMetrics.close();
+    producerMetrics.close();
     return Future.join(consumer.close(), producer.close());
   }
 
@@ -197,10 +266,16 @@ public final class RendezvousVerticle extends VerticleBase {
 
   private void onScore(Score score) {
     long now = clock.nowMicros();
+    arrivalTimers.computeIfAbsent(score.modelId(), m -> Metrics.latency(metrics, "rdv.rendezvous.score.arrival",
+        "Time from the proxy's receipt of a request to a model's score reaching the rendezvous",
+        tags.and("model", m))).record(Math.max(0, now - score.receivedAtUs()), TimeUnit.MICROSECONDS);
     Entry entry = pending.get(score.requestId());
     if (entry == null) {
       if (decided.containsKey(score.requestId())) {
         lateScores.incrementAndGet();
+        lateCounters.computeIfAbsent(score.modelId(), m -> Counter.builder("rdv.rendezvous.late.scores")
+            .description("Scores that arrived after their request was decided").tags(tags).tag("model", m)
+            .register(metrics)).increment();
       } else {
         orphans.computeIfAbsent(score.requestId(), k -> new ArrayList<>(2)).add(new Orphan(score, now));
       }
@@ -235,6 +310,7 @@ public final class RendezvousVerticle extends VerticleBase {
 
   /** Keeps exactly one timer armed, for the earliest queued wake-up. */
   private void rearm() {
+    pendingCount.set(pending.size());
     Wake head = wakes.peek();
     if (head == null || head.atUs() >= timerAtUs) {
       return;
@@ -271,6 +347,7 @@ public final class RendezvousVerticle extends VerticleBase {
     }
     decided.put(r.requestId(), now);
     decisions.incrementAndGet();
+    record(result, now, r.deadlineAtUs());
     if (isDefault) {
       defaults.incrementAndGet();
     }
@@ -285,6 +362,18 @@ public final class RendezvousVerticle extends VerticleBase {
         .onFailure(e -> LOG.warn("result for {} not written: {}", r.requestId(), e.getMessage()));
   }
 
+  private void record(Result result, long now, long deadlineAtUs) {
+    String tier = result.tier() == null ? "none" : result.tier().toString();
+    String key = result.answeredBy() + '|' + tier + '|' + result.reason();
+    decisionCounters.computeIfAbsent(key, k -> Counter.builder("rdv.rendezvous.decisions")
+        .description("Decisions, by who answered, in which tier and why").tags(tags)
+        .tag("answered_by", result.answeredBy()).tag("tier", tier).tag("reason", result.reason())
+        .register(metrics)).increment();
+    (result.isDefault() ? defaultDecisionLatency : modelDecisionLatency)
+        .record(Math.round(result.elapsedMs() * 1000), TimeUnit.MICROSECONDS);
+    (now <= deadlineAtUs ? slaMet : slaMissed).increment();
+  }
+
   private void sweep() {
     long now = clock.nowMicros();
     long orphanLimit = now - config.orphanTtlMs() * 1000;
@@ -294,6 +383,7 @@ public final class RendezvousVerticle extends VerticleBase {
         break;
       }
       droppedOrphans.addAndGet(list.size());
+      orphansDropped.increment(list.size());
       it.remove();
     }
     long decidedLimit = now - config.decidedTtlMs() * 1000;
