@@ -238,18 +238,24 @@ def drift():
     canary = query_var("canary", "Canary", 'label_values(rdv_model_score_count{problem="$problem", role="canary"}, model)',
                        "bc-canary")
     d = Dashboard("rdv-drift", "Rendezvous / Drift and canary agreement",
-                  "Series of the score monitor (canary module): each model's drift statistic against its own past "
-                  "and its agreement with the canary, with their alert thresholds. Not checked against a live "
-                  "Prometheus by the dashboard test until the monitor exports these series.", [canary])
-    thresholds = lambda v, base, over: {"thresholds": {"mode": "absolute", "steps": [
-        {"color": base, "value": None}, {"color": over, "value": v}]},
-        "custom": {"thresholdsStyle": {"mode": "line+area"}}}
-    d.panel("timeseries", "Drift statistic by model (threshold 0.2)", [
-        (f'max by (model) (rdv_monitor_drift_statistic{{{P}}})', "{{model}}")], unit="none",
-        field=thresholds(0.2, "green", "red"))
-    d.panel("timeseries", "Agreement with $canary by model (threshold 0.9)", [
-        (f'min by (model) (rdv_monitor_canary_agreement{{{P}}})', "{{model}}")], unit="percentunit",
-        field=dict(thresholds(0.9, "red", "green"), min=0, max=1))
+                  "Series of the score monitor (canary module): each model's G statistic against its own reference "
+                  "window with the alarm threshold (chi-square, p < 1e-4), and how each model agrees with the canary "
+                  "on the same requests.", [canary])
+    d.panel("timeseries", "Drift statistic G by model, against the alarm threshold", [
+        (f'max by (model) (rdv_monitor_drift_statistic{{{P}}})', "{{model}}"),
+        (f'max(rdv_monitor_drift_threshold{{{P}}})', "alarm threshold")], unit="none")
+    d.panel("timeseries", "Drift p-value by model", [
+        (f'min by (model) (rdv_monitor_drift_p_value{{{P}}})', "{{model}}")], unit="none",
+        field={"custom": {"scaleDistribution": {"type": "log", "log": 10}}})
+    d.panel("timeseries", "Drift alarms raised (windows over the threshold)", [
+        (f'sum by (model) (increase(rdv_monitor_drift_alarms_total{{{P}}}[{RI}]))', "{{model}}")], unit="none")
+    d.panel("timeseries", "Rank agreement with $canary on the same requests (Spearman)", [
+        (f'min by (model) (rdv_monitor_canary_rank_correlation{{{P}}})', "{{model}}")], unit="none",
+        field={"min": -1, "max": 1})
+    d.panel("timeseries", "Mean score difference from $canary on the same requests", [
+        (f'avg by (model) (rdv_monitor_canary_mean_difference{{{P}}})', "{{model}}")], unit="none")
+    d.panel("timeseries", "Distribution distance from $canary (G)", [
+        (f'max by (model) (rdv_monitor_canary_distribution_statistic{{{P}}})', "{{model}}")], unit="none")
     d.write("drift.json")
 
 

@@ -6,7 +6,6 @@ import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
@@ -49,9 +48,6 @@ public final class ScoreMonitor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ScoreMonitor.class);
   private static final int MAX_PENDING_PAIRS = 50_000;
 
-  /** Probability-friendly histogram buckets: fine near 0 and 1, where decisions are made. */
-  static final double[] BUCKETS = {0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95,
-      0.98, 0.99, 0.999, 1.0};
 
   /** A snapshot of one model's state, for tests and tools; the same numbers the meters show. */
   public record ModelView(String modelId, String modelVersion, Role role, long scores, boolean referenceReady,
@@ -249,7 +245,6 @@ public final class ScoreMonitor implements AutoCloseable {
     final Role role;
     final DriftDetector drift;
     final PairedWindow paired;
-    final DistributionSummary histogram;
     final Counter alarmCounter;
     volatile long scores;
     volatile long windows;
@@ -273,25 +268,22 @@ public final class ScoreMonitor implements AutoCloseable {
       this.threshold = drift.threshold();
       Tags tags = Tags.of("problem", config.problem(), "model", modelId, "version", version, "role",
           role.wireName());
-      this.histogram = DistributionSummary.builder("rendezvous.monitor.score")
-          .description("Scores of each model (first element of each output row)")
-          .serviceLevelObjectives(BUCKETS).tags(tags).register(registry);
-      this.alarmCounter = Counter.builder("rendezvous.monitor.drift.alarms")
+      this.alarmCounter = Counter.builder("rdv.monitor.drift.alarms")
           .description("Windows whose scores drifted from the model's reference").tags(tags).register(registry);
-      gauge("rendezvous.monitor.drift.statistic", "G statistic of the last window against the reference", tags,
+      gauge("rdv.monitor.drift.statistic", "G statistic of the last window against the reference", tags,
           s -> s.statistic);
-      gauge("rendezvous.monitor.drift.p.value", "p-value of the last window's G statistic (chi-square)", tags,
+      gauge("rdv.monitor.drift.p.value", "p-value of the last window's G statistic (chi-square)", tags,
           s -> s.pValue);
-      gauge("rendezvous.monitor.drift.threshold", "G above which a window raises the drift alarm", tags,
+      gauge("rdv.monitor.drift.threshold", "G above which a window raises the drift alarm", tags,
           s -> s.threshold);
-      gauge("rendezvous.monitor.drift.alarm", "1 while the last window drifted, else 0", tags,
+      gauge("rdv.monitor.drift.alarm", "1 while the last window drifted, else 0", tags,
           s -> s.alarm ? 1 : 0);
       if (role != Role.CANARY) {
-        gauge("rendezvous.monitor.canary.mean.difference", "Mean of (model - canary) on the same requests", tags,
+        gauge("rdv.monitor.canary.mean.difference", "Mean of (model - canary) on the same requests", tags,
             s -> s.meanDifference);
-        gauge("rendezvous.monitor.canary.rank.correlation", "Spearman rank correlation with the canary", tags,
+        gauge("rdv.monitor.canary.rank.correlation", "Spearman rank correlation with the canary", tags,
             s -> s.rankCorrelation);
-        gauge("rendezvous.monitor.canary.distribution.statistic",
+        gauge("rdv.monitor.canary.distribution.statistic",
             "G statistic of the model's against the canary's scores on the same requests", tags,
             s -> s.distributionStatistic);
       }
@@ -302,7 +294,6 @@ public final class ScoreMonitor implements AutoCloseable {
     }
 
     void add(double value) {
-      histogram.record(value);
       scores++;
       DriftDetector.Drift d = drift.add(value);
       if (d == null) {

@@ -76,7 +76,30 @@ public final class EmbeddedSystem implements AutoCloseable {
    *     the client id {@value #WARM_UP_ID} so that recorders can tell them apart
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
-      String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {}
+      String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
+      int[] monitorWindows) {
+
+    /** Options with the score monitor's default windows. */
+    public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
+        String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {
+      this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
+          null);
+    }
+
+    /**
+     * The same options with the score monitor's reference, window and paired-window sizes (scores), for
+     * short runs that must still see the monitor's statistics; null keeps {@link MonitorConfig#defaults}.
+     */
+    public Options withMonitorWindows(int reference, int window, int paired) {
+      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
+          warmUpRequests, new int[] {reference, window, paired});
+    }
+
+    MonitorConfig monitorConfig(String problem) {
+      MonitorConfig c = MonitorConfig.defaults(problem);
+      return monitorWindows == null ? c : c.withWindows(monitorWindows[0], monitorWindows[1], monitorWindows[2]);
+    }
+  }
 
   /** The client id of warm-up requests. */
   public static final String WARM_UP_ID = ScoreHistogram.WARM_UP_CLIENT_ID;
@@ -233,7 +256,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
-        ScoreMonitor monitor = new ScoreMonitor(MonitorConfig.defaults(problem), bootstrap, metrics)
+        ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
             .ignoreRequestsReceivedBefore(afterWarmUp).start();
         monitors.add(monitor);
         monitor.assigned().get(60, TimeUnit.SECONDS);
