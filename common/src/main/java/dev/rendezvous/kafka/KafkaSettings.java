@@ -1,0 +1,72 @@
+package dev.rendezvous.kafka;
+
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Client settings of the request path (proxy, runners, rendezvous), in one place. Each default is chosen for
+ * latency and can be overridden without a rebuild, by a system property {@code rdv.kafka.producer.<name>} /
+ * {@code rdv.kafka.consumer.<name>} or an environment variable {@code RDV_KAFKA_PRODUCER_<NAME>} /
+ * {@code RDV_KAFKA_CONSUMER_<NAME>} (upper case, dots as underscores: {@code RDV_KAFKA_PRODUCER_LINGER_MS=1}).
+ * System properties win over environment variables.
+ *
+ * <ul>
+ *   <li>producer {@code linger.ms} = 0: a record is sent at once; under load records still travel together,
+ *       because they queue while earlier requests are in flight.
+ *   <li>producer {@code acks} = 1: the leader's write is enough; a request lives for milliseconds, and waiting
+ *       for replicas would cost more than a lost record (its request is then answered by the proxy's guard).
+ *   <li>consumer {@code fetch.min.bytes} = 1 and {@code fetch.max.wait.ms} = 100: the broker answers a fetch as
+ *       soon as one record is there, and an idle fetch costs one round trip every 100 ms.
+ * </ul>
+ */
+public final class KafkaSettings {
+
+  private static final Map<String, String> PRODUCER = Map.of("linger.ms", "0", "acks", "1");
+  private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100");
+
+  private KafkaSettings() {}
+
+  /** Producer settings of the request path, defaults plus overrides. */
+  public static Map<String, String> producer(String bootstrapServers) {
+    return with(bootstrapServers, PRODUCER, "producer");
+  }
+
+  /** Consumer settings of the request path, defaults plus overrides. */
+  public static Map<String, String> consumer(String bootstrapServers) {
+    return with(bootstrapServers, CONSUMER, "consumer");
+  }
+
+  /** The same as {@link #producer}, as Properties for the plain Kafka client. */
+  public static Properties producerProperties(String bootstrapServers) {
+    Properties p = new Properties();
+    p.putAll(producer(bootstrapServers));
+    return p;
+  }
+
+  /** The same as {@link #consumer}, as Properties for the plain Kafka client. */
+  public static Properties consumerProperties(String bootstrapServers) {
+    Properties p = new Properties();
+    p.putAll(consumer(bootstrapServers));
+    return p;
+  }
+
+  private static Map<String, String> with(String bootstrapServers, Map<String, String> defaults, String kind) {
+    Map<String, String> out = new HashMap<>(defaults);
+    out.put("bootstrap.servers", bootstrapServers);
+    String envPrefix = "RDV_KAFKA_" + kind.toUpperCase(Locale.ROOT) + "_";
+    System.getenv().forEach((k, v) -> {
+      if (k.startsWith(envPrefix)) {
+        out.put(k.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+      }
+    });
+    String propPrefix = "rdv.kafka." + kind + ".";
+    System.getProperties().forEach((k, v) -> {
+      if (k.toString().startsWith(propPrefix)) {
+        out.put(k.toString().substring(propPrefix.length()), v.toString());
+      }
+    });
+    return out;
+  }
+}
