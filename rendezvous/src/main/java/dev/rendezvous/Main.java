@@ -12,7 +12,11 @@ import picocli.CommandLine.Option;
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
-    subcommands = {Main.Up.class, Main.Bench.class})
+    // Each component on its own: broker, proxy, rendezvous, runner (see docs/processes.md). The decoy and
+    // score monitor processes join this list from their own modules.
+    subcommands = {Main.Up.class, Main.Bench.class, dev.rendezvous.process.BrokerCommand.class,
+        dev.rendezvous.process.ProxyCommand.class, dev.rendezvous.process.RendezvousCommand.class,
+        dev.rendezvous.process.RunnerCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
