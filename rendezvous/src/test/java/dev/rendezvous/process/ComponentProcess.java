@@ -49,6 +49,11 @@ final class ComponentProcess implements AutoCloseable {
         "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
         "-cp", System.getProperty("java.class.path"), "dev.rendezvous.Main"));
     command.addAll(List.of(args));
+    return start(name, logDir, command);
+  }
+
+  /** Starts any command that follows the same convention (a container running the image, for one). */
+  static ComponentProcess start(String name, Path logDir, List<String> command) throws IOException {
     Path log = logDir.resolve(name + ".log");
     Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
     return new ComponentProcess(name, p, log);
