@@ -53,6 +53,9 @@ public final class DjlModel implements ScoringModel {
       System.setProperty("ai.djl.offline", "true");
     }
     this.engineName = engineFor(file);
+    if (engineName.equals("OnnxRuntime")) {
+      OrtEnvironments.shared(); // before anything else creates the process's one ONNX Runtime environment
+    }
     if (engineName.equals("PyTorch")) {
       // Read when the engine first loads; a runner shares cores with others, so keep its pools small.
       System.getProperties().putIfAbsent("ai.djl.pytorch.num_threads", Integer.toString(intraOpThreads));

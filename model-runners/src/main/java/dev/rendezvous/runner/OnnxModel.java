@@ -52,7 +52,7 @@ public final class OnnxModel implements ScoringModel {
    * {@code auto} it is logged once as a warning and the session is made for the CPU.
    */
   public OnnxModel(Path file, int intraOpThreads, int interOpThreads, DeviceChoice choice) throws OrtException {
-    this.env = OrtEnvironment.getEnvironment();
+    this.env = OrtEnvironments.shared();
     OrtSession gpuSession = null;
     if (choice.triesGpu()) {
       try (OrtSession.SessionOptions options = options(intraOpThreads, interOpThreads)) {
