@@ -73,7 +73,12 @@ public final class DjlModel implements ScoringModel {
           throw new IllegalStateException("model " + file.getFileName() + " was configured for device "
               + choice.gpuName() + " but " + why);
         }
-        LOG.warn("model {}: {}; falling back to the CPU (device: auto)", file.getFileName(), why);
+        if (engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA)) {
+          LOG.warn("model {}: {}; falling back to the CPU (device: auto)", file.getFileName(), why);
+        } else {
+          // A CPU-only engine build (pytorch-native-cpu): worth a line, not a warning.
+          LOG.info("model {}: {} (a CPU-only build); falling back to the CPU (device: auto)", file.getFileName(), why);
+        }
       }
     }
     Criteria<NDList, NDList> criteria = Criteria.builder()

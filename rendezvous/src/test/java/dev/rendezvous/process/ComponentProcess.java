@@ -44,18 +44,31 @@ final class ComponentProcess implements AutoCloseable {
 
   /** Starts {@code dev.rendezvous.Main <args>} in a new JVM with a small heap. */
   static ComponentProcess start(String name, Path logDir, String heap, String... args) throws IOException {
+    return start(name, logDir, java.util.Map.of(), heap, args);
+  }
+
+  /** The same with extra environment variables, the way containers are configured. */
+  static ComponentProcess start(String name, Path logDir, java.util.Map<String, String> env, String heap,
+      String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-Xmx" + heap, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
         "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
         "-cp", System.getProperty("java.class.path"), "dev.rendezvous.Main"));
     command.addAll(List.of(args));
-    return start(name, logDir, command);
+    return start(name, logDir, env, command);
   }
 
   /** Starts any command that follows the same convention (a container running the image, for one). */
   static ComponentProcess start(String name, Path logDir, List<String> command) throws IOException {
+    return start(name, logDir, java.util.Map.of(), command);
+  }
+
+  static ComponentProcess start(String name, Path logDir, java.util.Map<String, String> env, List<String> command)
+      throws IOException {
     Path log = logDir.resolve(name + ".log");
-    Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectError(log.toFile());
+    builder.environment().putAll(env);
+    Process p = builder.start();
     return new ComponentProcess(name, p, log);
   }
 

@@ -94,8 +94,9 @@ class SeparateProcessesTest {
     ComponentProcess logreg = ComponentProcess.start("runner-bc-logreg", dir, "256m",
         concat(new String[] {"runner", runnerConfig(dir, "bc-logreg", "1", "bc-logreg-1.onnx").toString()}, kafka));
     processes.add(logreg);
-    ComponentProcess proxy = ComponentProcess.start("proxy", dir, "256m",
-        concat(new String[] {"proxy", "--schedules", schedules.toString(), "--port", "0"}, kafka));
+    // The proxy is configured through its environment only, as in a container.
+    ComponentProcess proxy = ComponentProcess.start("proxy", dir, java.util.Map.of("RDV_BOOTSTRAP_SERVERS", bootstrap,
+        "RDV_PARTITIONS", "2", "RDV_SCHEDULES", schedules.toString(), "RDV_PROXY_PORT", "0"), "256m", "proxy");
     processes.add(proxy);
 
     assertThat(rendezvous.awaitReady(120)).isEqualTo("rendezvous " + PROBLEM);
