@@ -12,9 +12,21 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Topics;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +35,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 
 /**
- * The distributed shape on one machine: broker, rendezvous, three runners and the proxy, each its own JVM
+ * The distributed shape on one machine: broker, rendezvous, four runners (three ONNX models and a TorchScript
+ * one through DJL) and the proxy, each its own JVM
  * started as {@code bin/rendezvous <component>} would start it, talking only through Kafka and HTTP.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -37,6 +50,7 @@ class SeparateProcessesTest {
   static String url;
   static JsonNode reference;
   static HttpClient http = HttpClient.newHttpClient();
+  static String bootstrapServers;
 
   /** Wide tiers, as in the embedded end-to-end tests: a busy two-core machine must not change the outcome. */
   static final String SCHEDULE = """
@@ -58,9 +72,13 @@ class SeparateProcessesTest {
       """;
 
   static Path runnerConfig(Path dir, String id, String version, String file) throws Exception {
+    return runnerConfig(dir, id, version, file, "");
+  }
+
+  static Path runnerConfig(Path dir, String id, String version, String file, String more) throws Exception {
     Path f = dir.resolve(id + ".yaml");
     Files.writeString(f, "problem: " + PROBLEM + "\nmodel_id: " + id + "\nmodel_version: \"" + version
-        + "\"\nmodel: " + MODELS.resolve(file) + "\n");
+        + "\"\nmodel: " + MODELS.resolve(file) + "\n" + more);
     return f;
   }
 
@@ -94,6 +112,16 @@ class SeparateProcessesTest {
     ComponentProcess logreg = ComponentProcess.start("runner-bc-logreg", dir, "256m",
         concat(new String[] {"runner", runnerConfig(dir, "bc-logreg", "1", "bc-logreg-1.onnx").toString()}, kafka));
     processes.add(logreg);
+    // The second framework in its own process: TorchScript through DJL, scoring beside the ONNX models. It shares
+    // the libtorch the model-runners tests unpacked (or unpacks it there once).
+    ComponentProcess torch = ComponentProcess.start("runner-bc-torch", dir,
+        java.util.Map.of("DJL_CACHE_DIR", REPO.resolve("model-runners/target/djl-cache").toString()), "256m",
+        concat(new String[] {"runner", runnerConfig(dir, "bc-torch", "1", "bc-torch-1.pt", """
+            engine: djl
+            inputs: [{name: features, datatype: FP32, shape: [-1, 30]}]
+            outputs: [{name: probability, datatype: FP32, shape: [-1, 1]}]
+            """).toString()}, kafka));
+    processes.add(torch);
     // The proxy is configured through its environment only, as in a container.
     ComponentProcess proxy = ComponentProcess.start("proxy", dir, java.util.Map.of("RDV_BOOTSTRAP_SERVERS", bootstrap,
         "RDV_PARTITIONS", "2", "RDV_SCHEDULES", schedules.toString(), "RDV_PROXY_PORT", "0"), "256m", "proxy");
@@ -103,6 +131,8 @@ class SeparateProcessesTest {
     assertThat(champion.awaitReady(120)).startsWith("runner bc-mlp v2 (serving, onnxruntime on cpu");
     assertThat(gbt.awaitReady(120)).startsWith("runner bc-gbt v3");
     assertThat(logreg.awaitReady(120)).startsWith("runner bc-logreg v1");
+    assertThat(torch.awaitReady(120)).startsWith("runner bc-torch v1 (serving, djl on cpu");
+    bootstrapServers = bootstrap;
     url = proxy.awaitReady(120).substring("proxy ".length()) + "/v2/models/" + PROBLEM + "/infer";
   }
 
@@ -150,6 +180,36 @@ class SeparateProcessesTest {
 
   @Test
   @Order(2)
+  void every_runner_process_writes_its_scores_with_the_device_it_used() throws Exception {
+    Map<String, Object> props = Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    try (KafkaConsumer<String, byte[]> scores = new KafkaConsumer<>(props, new StringDeserializer(),
+        new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions = scores.partitionsFor(Topics.of(PROBLEM).scores()).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      scores.assign(partitions);
+      scores.seekToEnd(partitions);
+      partitions.forEach(scores::position);
+      String requestId = infer(40).get("parameters").get("request_id").asText();
+      Map<String, Score> byModel = new HashMap<>();
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (byModel.size() < 4 && System.nanoTime() < until) {
+        for (ConsumerRecord<String, byte[]> r : scores.poll(Duration.ofMillis(200))) {
+          Score score = Json.decode(r.value(), Score.class);
+          if (score.requestId().equals(requestId)) {
+            byModel.put(score.modelId(), score);
+          }
+        }
+      }
+      assertThat(byModel).containsOnlyKeys("bc-mlp", "bc-gbt", "bc-logreg", "bc-torch");
+      byModel.values().forEach(score -> assertThat(score.device()).isEqualTo("cpu"));
+      JsonNode torchReference = Json.MAPPER.readTree(MODELS.resolve("bc-torch-reference.json").toFile());
+      assertThat(byModel.get("bc-torch").outputs().get(0).data()[0])
+          .isCloseTo(torchReference.get("predictions").get(40).asDouble(), within(1e-5));
+    }
+  }
+
+  @Test
+  @Order(3)
   void with_the_champion_process_killed_the_others_answer_within_the_deadline() throws Exception {
     champion.kill();
     assertThat(champion.process.isAlive()).isFalse();
@@ -158,8 +218,8 @@ class SeparateProcessesTest {
       JsonNode answer = infer(row);
       double ms = (System.nanoTime() - start) / 1e6;
       String by = answer.get("parameters").get("answered_by").asText();
-      assertThat(by).as(answer.toString()).isIn(Set.of("bc-gbt", "bc-logreg", "default"));
-      if (!by.equals("default")) {
+      assertThat(by).as(answer.toString()).isIn(Set.of("bc-gbt", "bc-logreg", "bc-torch", "default"));
+      if (!by.equals("default") && !by.equals("bc-torch")) {
         assertThat(answer.get("outputs").get(0).get("data").get(0).asDouble())
             .isCloseTo(reference.get("predictions").get(by).get(row).asDouble(), within(1e-5));
       }
