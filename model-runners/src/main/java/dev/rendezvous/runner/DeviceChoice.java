@@ -24,7 +24,6 @@ public record DeviceChoice(Kind kind, int gpu) {
       case "cpu":
         return new DeviceChoice(Kind.CPU, 0);
       case "cuda":
-      case "gpu":
         return new DeviceChoice(Kind.CUDA, 0);
       default:
         if (text.startsWith("cuda:")) {
