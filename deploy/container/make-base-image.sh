@@ -20,6 +20,9 @@ if $if_missing && [ -s "$out" ]; then
   exit 0
 fi
 image="${RDV_BASE_IMAGE:-localhost/rendezvous-base:jre17}"
+for tool in jlink podman ldd ldconfig; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "make-base-image.sh needs $tool (podman: apt-get install -y podman runc)" >&2; exit 1; }
+done
 work="$(mktemp -d "${TMPDIR:-/tmp}/rdv-base.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"

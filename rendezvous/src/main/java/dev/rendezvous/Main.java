@@ -13,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
     // Each component on its own: broker, proxy, rendezvous, runner (see docs/processes.md). The decoy and
-    // score monitor processes join this list from their own modules.
+    // score monitor commands (modules decoy/ and canary/) belong in this list too.
     subcommands = {Main.Up.class, Main.Bench.class, dev.rendezvous.process.BrokerCommand.class,
         dev.rendezvous.process.ProxyCommand.class, dev.rendezvous.process.RendezvousCommand.class,
         dev.rendezvous.process.RunnerCommand.class})

@@ -49,7 +49,8 @@ public final class OnnxModel implements ScoringModel {
 
   /**
    * A model on the chosen device. For {@code cuda} a GPU session that cannot be made is an error; for
-   * {@code auto} it is logged once as a warning and the session is made for the CPU.
+   * {@code auto} one log line says why (a warning when the build has a CUDA provider that could not be used)
+   * and the session is made for the CPU.
    */
   public OnnxModel(Path file, int intraOpThreads, int interOpThreads, DeviceChoice choice) throws OrtException {
     this.env = OrtEnvironments.shared();
