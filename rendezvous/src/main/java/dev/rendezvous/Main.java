@@ -12,6 +12,12 @@ import dev.rendezvous.decoy.ArchiveLayout;
 import dev.rendezvous.decoy.TimeArg;
 import dev.rendezvous.decoy.TrainingSetExport;
 import dev.rendezvous.embedded.EmbeddedSystem;
+import dev.rendezvous.process.BrokerCommand;
+import dev.rendezvous.process.DecoyCommand;
+import dev.rendezvous.process.MonitorCommand;
+import dev.rendezvous.process.ProxyCommand;
+import dev.rendezvous.process.RendezvousCommand;
+import dev.rendezvous.process.RunnerCommand;
 import dev.rendezvous.rollout.ScheduleCli;
 import dev.rendezvous.runner.RunnerConfig;
 import java.nio.file.Path;
@@ -26,7 +32,10 @@ import picocli.CommandLine.Option;
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
-    subcommands = {Main.Up.class, ScheduleCli.class, Main.Export.class, Main.Replay.class, Main.Bench.class})
+    // Everything in one process (up), or each component on its own (see docs/processes.md).
+    subcommands = {Main.Up.class, ScheduleCli.class, Main.Export.class, Main.Replay.class, Main.Bench.class,
+        BrokerCommand.class, ProxyCommand.class, RendezvousCommand.class, RunnerCommand.class, DecoyCommand.class,
+        MonitorCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

@@ -59,7 +59,7 @@ public final class ModelRunner implements AutoCloseable {
 
   private final RunnerConfig config;
   private final Clock clock;
-  private final OnnxModel model;
+  private final ScoringModel model;
   private final Topics topics;
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, byte[]> producer;
@@ -69,7 +69,7 @@ public final class ModelRunner implements AutoCloseable {
   private final AtomicLong scored = new AtomicLong();
   private final AtomicLong skippedExpired = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
-  private final String device = "cpu";
+  private final String device;
   private final AtomicLong lag = new AtomicLong();
   private long lagMeasuredAtNanos;
   private final HdrTimer inferenceTime;
@@ -94,7 +94,8 @@ public final class ModelRunner implements AutoCloseable {
     this.config = config;
     this.clock = clock;
     this.topics = Topics.of(config.problem());
-    this.model = new OnnxModel(config.model(), config.intraOpThreads(), config.interOpThreads());
+    this.model = ScoringModel.open(config);
+    this.device = model.device();
     this.consumer = new KafkaConsumer<>(consumerProps(bootstrapServers, config), new StringDeserializer(),
         new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(producerProps(bootstrapServers, config.runnerId()),
@@ -158,6 +159,11 @@ public final class ModelRunner implements AutoCloseable {
 
   public long errors() {
     return errors.get();
+  }
+
+  /** Where this runner's model really runs ({@code cpu} or {@code cuda:N}), as reported in its scores. */
+  public String device() {
+    return device;
   }
 
   private void run() {
@@ -349,7 +355,7 @@ public final class ModelRunner implements AutoCloseable {
   @Override
   public String toString() {
     return config.modelId() + " v" + config.modelVersion() + " (" + config.role().name().toLowerCase()
-        + ", " + device + ", batch " + config.batchSize() + ")";
+        + ", " + config.engine() + " on " + device + ", batch " + config.batchSize() + ")";
   }
 
 }

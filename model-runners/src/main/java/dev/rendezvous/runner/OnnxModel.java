@@ -20,27 +20,71 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One ONNX model in an ONNX Runtime session. {@link #score} runs several requests as one batch: their
  * inputs are stacked along dimension 0 and the outputs split back by each request's row count. A session is
  * safe for concurrent use, but a runner calls it from one thread.
+ *
+ * <p>On a GPU the session uses ONNX Runtime's CUDA execution provider, which needs the
+ * {@code onnxruntime_gpu} build on the classpath (Maven profile {@code gpu}), the CUDA libraries and a GPU; the
+ * plain {@code onnxruntime} build has no CUDA provider, so there {@code auto} always means the CPU.
  */
-public final class OnnxModel implements AutoCloseable {
+public final class OnnxModel implements ScoringModel {
+
+  private static final Logger LOG = LoggerFactory.getLogger(OnnxModel.class);
 
   private final OrtEnvironment env;
   private final OrtSession session;
+  private final String device;
   private final Map<String, TensorInfo> inputs = new LinkedHashMap<>();
   private final Map<String, TensorInfo> outputs = new LinkedHashMap<>();
 
+  /** A model on the CPU. */
   public OnnxModel(Path file, int intraOpThreads, int interOpThreads) throws OrtException {
-    this.env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(intraOpThreads);
-      options.setInterOpNumThreads(interOpThreads);
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      this.session = env.createSession(file.toString(), options);
+    this(file, intraOpThreads, interOpThreads, DeviceChoice.parse("cpu"));
+  }
+
+  /**
+   * A model on the chosen device. For {@code cuda} a GPU session that cannot be made is an error; for
+   * {@code auto} one log line says why (a warning when the build has a CUDA provider that could not be used)
+   * and the session is made for the CPU.
+   */
+  public OnnxModel(Path file, int intraOpThreads, int interOpThreads, DeviceChoice choice) throws OrtException {
+    this.env = OrtEnvironments.shared();
+    OrtSession gpuSession = null;
+    if (choice.triesGpu()) {
+      try (OrtSession.SessionOptions options = options(intraOpThreads, interOpThreads)) {
+        options.addCUDA(choice.gpu());
+        gpuSession = env.createSession(file.toString(), options);
+      } catch (OrtException | RuntimeException | LinkageError e) {
+        String why = "no usable CUDA execution provider for GPU " + choice.gpu() + " (" + e.getMessage()
+            + "; available providers: " + OrtEnvironment.getAvailableProviders() + ")";
+        if (choice.kind() == DeviceChoice.Kind.CUDA) {
+          throw new IllegalStateException("model " + file.getFileName() + " was configured for device "
+              + choice.gpuName() + " but there is " + why, e);
+        }
+        if (OrtEnvironment.getAvailableProviders().contains(ai.onnxruntime.OrtProvider.CUDA)) {
+          LOG.warn("model {}: {}; falling back to the CPU (device: auto)", file.getFileName(), why);
+        } else {
+          // The usual case on CPU-only builds: worth a line, not a warning.
+          LOG.info("model {}: {}; falling back to the CPU (device: auto; build with -Pgpu for CUDA)",
+              file.getFileName(), why);
+        }
+      }
     }
+    if (gpuSession != null) {
+      this.session = gpuSession;
+      this.device = choice.gpuName();
+    } else {
+      try (OrtSession.SessionOptions options = options(intraOpThreads, interOpThreads)) {
+        this.session = env.createSession(file.toString(), options);
+      }
+      this.device = "cpu";
+    }
+    LOG.info("model {} runs with ONNX Runtime on {}", file.getFileName(), device);
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
       inputs.put(e.getKey(), (TensorInfo) e.getValue().getInfo());
     }
@@ -49,10 +93,24 @@ public final class OnnxModel implements AutoCloseable {
     }
   }
 
+  private static OrtSession.SessionOptions options(int intraOpThreads, int interOpThreads) throws OrtException {
+    OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+    options.setIntraOpNumThreads(intraOpThreads);
+    options.setInterOpNumThreads(interOpThreads);
+    options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+    return options;
+  }
+
+  @Override
+  public String device() {
+    return device;
+  }
+
   /**
    * Runs one all-zero row through the model so that the first real request does not pay for the session's
    * lazy initialisation. Dimensions the model leaves open are taken as 1.
    */
+  @Override
   public void warmUp() throws OrtException {
     List<Tensor> zeros = new ArrayList<>();
     for (Map.Entry<String, TensorInfo> in : inputs.entrySet()) {
@@ -79,6 +137,7 @@ public final class OnnxModel implements AutoCloseable {
    * equal fixed dimensions after the batch dimension), otherwise what is wrong. Checked per request before
    * batching so one bad request cannot fail its batch-mates.
    */
+  @Override
   public String incompatibility(InferenceRequest request) {
     for (Map.Entry<String, TensorInfo> in : inputs.entrySet()) {
       Tensor t = null;
@@ -109,6 +168,7 @@ public final class OnnxModel implements AutoCloseable {
    * Throws when a request lacks an input the model needs or the model fails; the caller then reports the
    * error for every request of the batch.
    */
+  @Override
   public List<List<Tensor>> score(List<InferenceRequest> batch) throws OrtException {
     int[] rows = new int[batch.size()];
     int totalRows = 0;

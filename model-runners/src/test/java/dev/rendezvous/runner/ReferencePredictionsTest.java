@@ -56,7 +56,7 @@ class ReferencePredictionsTest {
 
   @BeforeAll
   static void loadReference() throws IOException {
-    env = OrtEnvironment.getEnvironment();
+    env = OrtEnvironments.shared(); // the process's one environment, shared with DJL's ONNX Runtime engine
     JsonNode reference = new ObjectMapper().readTree(MODEL_DIR.resolve("reference.json").toFile());
 
     assertThat(reference.get("feature_names")).hasSize(30);

@@ -44,4 +44,42 @@ class RunnerConfigTest {
     Files.writeString(f, "problem: p\nmodel_id: m\nmodel_version: '1'\nmodel: m.onnx\nbatch_size: 0\n");
     assertThatThrownBy(() -> RunnerConfig.load(f)).hasMessageContaining("batch_size must be at least 1");
   }
+
+  @Test
+  void an_onnx_runner_defaults_to_onnx_runtime_on_any_device_and_names_no_tensors() {
+    RunnerConfig c = RunnerConfig.load(Path.of("config/breast-cancer/bc-mlp.yaml"));
+    assertThat(c.engine()).isEqualTo("onnxruntime");
+    assertThat(c.device()).isEqualTo("auto");
+    assertThat(c.inputs()).isEmpty();
+  }
+
+  @Test
+  void the_torchscript_runner_uses_djl_and_names_its_tensors() {
+    RunnerConfig c = RunnerConfig.load(Path.of("config/breast-cancer/bc-torch.yaml"));
+    assertThat(c.engine()).isEqualTo("djl");
+    assertThat(c.modelVersion()).isEqualTo("1");
+    assertThat(c.inputs()).extracting(s -> s.name() + " " + s.datatype()).containsExactly("features FP32");
+    assertThat(c.inputs().get(0).shape()).containsExactly(-1, 30);
+    assertThat(c.outputs()).extracting(s -> s.name()).containsExactly("probability");
+    assertThat(Files.exists(c.model())).isTrue();
+  }
+
+  @Test
+  void an_unknown_engine_is_rejected_with_the_ones_there_are(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("bad.yaml");
+    Files.writeString(f, "problem: p\nmodel_id: m\nmodel_version: '1'\nmodel: m.onnx\nengine: tensorflow\n");
+    assertThatThrownBy(() -> RunnerConfig.load(f)).hasMessageContaining("bad.yaml")
+        .hasMessageContaining("[onnxruntime, djl]").hasMessageContaining("tensorflow");
+  }
+
+  @Test
+  void a_device_is_auto_cpu_cuda_or_a_numbered_gpu(@TempDir Path dir) throws Exception {
+    Path f = dir.resolve("gpu.yaml");
+    Files.writeString(f, "problem: p\nmodel_id: m\nmodel_version: '1'\nmodel: m.onnx\ndevice: CUDA:1\n");
+    assertThat(RunnerConfig.load(f).device()).isEqualTo("cuda:1");
+    assertThat(DeviceChoice.parse("cuda:1")).isEqualTo(new DeviceChoice(DeviceChoice.Kind.CUDA, 1));
+    assertThat(DeviceChoice.parse("cpu").triesGpu()).isFalse();
+    Files.writeString(f, "problem: p\nmodel_id: m\nmodel_version: '1'\nmodel: m.onnx\ndevice: cuda:-1\n");
+    assertThatThrownBy(() -> RunnerConfig.load(f)).hasMessageContaining("auto, cpu, cuda or cuda:N");
+  }
 }

@@ -1,0 +1,327 @@
+package dev.rendezvous.runner;
+
+import ai.djl.Device;
+import ai.djl.MalformedModelException;
+import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One model loaded through DJL: a TorchScript file ({@code .pt}, {@code .pth}, {@code .torchscript}) with the
+ * PyTorch engine, or an {@code .onnx} file with DJL's ONNX Runtime engine. Batching works as in
+ * {@link OnnxModel}: the requests' inputs are stacked along dimension 0 and the outputs split back by row count.
+ *
+ * <p>TorchScript carries no tensor names, so the runner configuration lists the {@code inputs} (fed in that
+ * order) and {@code outputs} (named in that order). Engines are never downloaded at run time: unless
+ * {@code ai.djl.offline} is set otherwise, it is set to true, and the native libraries come from the jars on
+ * the classpath ({@code pytorch-native-cpu}), unpacked once into {@code DJL_CACHE_DIR}.
+ */
+public final class DjlModel implements ScoringModel {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DjlModel.class);
+
+  private final ZooModel<NDList, NDList> model;
+  private final Predictor<NDList, NDList> predictor;
+  private final List<TensorSpec> inputs;
+  private final List<TensorSpec> outputs;
+  private final String engineName;
+  private final String device;
+
+  public DjlModel(Path file, List<TensorSpec> inputs, List<TensorSpec> outputs, int intraOpThreads,
+      int interOpThreads, DeviceChoice choice) throws IOException, ModelNotFoundException, MalformedModelException {
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    this.engineName = engineFor(file);
+    if (engineName.equals("OnnxRuntime")) {
+      OrtEnvironments.shared(); // before anything else creates the process's one ONNX Runtime environment
+    }
+    if (engineName.equals("PyTorch")) {
+      // Read when the engine first loads; a runner shares cores with others, so keep its pools small.
+      System.getProperties().putIfAbsent("ai.djl.pytorch.num_threads", Integer.toString(intraOpThreads));
+      System.getProperties().putIfAbsent("ai.djl.pytorch.num_interop_threads", Integer.toString(interOpThreads));
+    }
+    Engine engine = Engine.getEngine(engineName);
+    Device target = Device.cpu();
+    if (choice.triesGpu()) {
+      int gpus = engine.getGpuCount();
+      if (gpus > choice.gpu()) {
+        target = Device.gpu(choice.gpu());
+      } else {
+        String why = "the DJL " + engineName + " engine " + engine.getVersion() + " sees " + gpus + " GPU(s)";
+        if (choice.kind() == DeviceChoice.Kind.CUDA) {
+          throw new IllegalStateException("model " + file.getFileName() + " was configured for device "
+              + choice.gpuName() + " but " + why);
+        }
+        if (engine.hasCapability(ai.djl.engine.StandardCapabilities.CUDA)) {
+          LOG.warn("model {}: {}; falling back to the CPU (device: auto)", file.getFileName(), why);
+        } else {
+          // A CPU-only engine build (pytorch-native-cpu): worth a line, not a warning.
+          LOG.info("model {}: {} (a CPU-only build); falling back to the CPU (device: auto)", file.getFileName(), why);
+        }
+      }
+    }
+    Criteria<NDList, NDList> criteria = Criteria.builder()
+        .setTypes(NDList.class, NDList.class)
+        .optModelPath(file)
+        .optEngine(engineName)
+        .optDevice(target)
+        .optTranslator(new NoopTranslator())
+        .build();
+    this.model = criteria.loadModel();
+    this.predictor = model.newPredictor();
+    this.device = target.isGpu() ? "cuda:" + target.getDeviceId() : "cpu";
+    this.inputs = inputs.isEmpty() ? describedInputs(file) : List.copyOf(inputs);
+    this.outputs = List.copyOf(outputs);
+    LOG.info("model {} runs with DJL {} {} on {}", file.getFileName(), engineName, engine.getVersion(), device);
+  }
+
+  /** The DJL engine for a model file, by its extension. */
+  static String engineFor(Path file) {
+    String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+    if (name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".torchscript")) {
+      return "PyTorch";
+    }
+    if (name.endsWith(".onnx")) {
+      return "OnnxRuntime";
+    }
+    throw new IllegalArgumentException("engine djl: cannot tell the engine of " + file.getFileName()
+        + " (expected .pt, .pth, .torchscript or .onnx)");
+  }
+
+  /**
+   * The inputs an ONNX file declares, read with ONNX Runtime's own API (DJL names them but leaves their shapes
+   * and types unknown). TorchScript files declare nothing, so their inputs must be configured.
+   */
+  private List<TensorSpec> describedInputs(Path file) {
+    if (!engineName.equals("OnnxRuntime")) {
+      throw new IllegalArgumentException("model " + file.getFileName() + " does not name its inputs (TorchScript "
+          + "never does): list them under 'inputs' in the runner configuration");
+    }
+    try (OnnxModel signature = new OnnxModel(file, 1, 1)) {
+      List<TensorSpec> specs = new ArrayList<>();
+      signature.inputs().forEach((name, info) -> specs.add(new TensorSpec(name, switch (info.type) {
+        case DOUBLE -> "FP64";
+        case INT64 -> "INT64";
+        case INT32 -> "INT32";
+        default -> "FP32";
+      }, info.getShape())));
+      return specs;
+    } catch (ai.onnxruntime.OrtException e) {
+      throw new IllegalArgumentException("cannot read the inputs of " + file.getFileName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  public List<TensorSpec> inputs() {
+    return inputs;
+  }
+
+  @Override
+  public String device() {
+    return device;
+  }
+
+  @Override
+  public String incompatibility(InferenceRequest request) {
+    for (TensorSpec spec : inputs) {
+      Tensor t = find(request, spec.name());
+      if (t == null) {
+        return "the model needs input '" + spec.name() + "', which the request lacks";
+      }
+      long[] want = spec.shape();
+      long[] have = t.shape();
+      boolean ok = want.length == have.length;
+      for (int i = 1; ok && i < want.length; i++) {
+        ok = want[i] < 0 || want[i] == have[i];
+      }
+      if (!ok) {
+        return "input '" + spec.name() + "' has shape " + Arrays.toString(have) + " but the model takes "
+            + Arrays.toString(want);
+      }
+    }
+    return null;
+  }
+
+  @Override
+  public void warmUp() throws TranslateException {
+    List<Tensor> zeros = new ArrayList<>();
+    for (TensorSpec spec : inputs) {
+      long[] shape = spec.shape().clone();
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = shape[i] < 1 ? 1 : shape[i];
+      }
+      zeros.add(new Tensor(spec.name(), spec.datatype(), shape, new double[(int) Tensor.elementCount(shape)]));
+    }
+    score(List.of(new InferenceRequest("warm-up", null, "", "", 0, 0, zeros)));
+  }
+
+  @Override
+  public List<List<Tensor>> score(List<InferenceRequest> batch) throws TranslateException {
+    int[] rows = new int[batch.size()];
+    int totalRows = 0;
+    try (NDManager manager = model.getNDManager().newSubManager()) {
+      NDList feed = new NDList(inputs.size());
+      for (TensorSpec spec : inputs) {
+        List<Tensor> parts = new ArrayList<>(batch.size());
+        totalRows = 0;
+        for (int i = 0; i < batch.size(); i++) {
+          Tensor t = find(batch.get(i), spec.name());
+          if (t == null) {
+            throw new IllegalArgumentException("request " + batch.get(i).requestId() + " has no input '"
+                + spec.name() + "'");
+          }
+          rows[i] = (int) t.rows();
+          totalRows += rows[i];
+          parts.add(t);
+        }
+        long[] shape = parts.get(0).shape().clone();
+        if (shape.length > 0) {
+          shape[0] = totalRows;
+        }
+        NDArray array = stack(manager, parts, new Shape(shape), spec.datatype());
+        array.setName(spec.name());
+        feed.add(array);
+      }
+      NDList result = predictor.predict(feed);
+      result.attach(manager);
+      List<List<Tensor>> perRequest = new ArrayList<>(batch.size());
+      for (int i = 0; i < batch.size(); i++) {
+        perRequest.add(new ArrayList<>(result.size()));
+      }
+      for (int o = 0; o < result.size(); o++) {
+        NDArray out = result.get(o);
+        String name = o < outputs.size() ? outputs.get(o).name()
+            : out.getName() != null ? out.getName() : "output" + o;
+        split(name, out, rows, totalRows, perRequest);
+      }
+      return perRequest;
+    }
+  }
+
+  private static Tensor find(InferenceRequest request, String name) {
+    for (Tensor t : request.inputs()) {
+      if (t.name().equals(name)) {
+        return t;
+      }
+    }
+    return null;
+  }
+
+  private static NDArray stack(NDManager manager, List<Tensor> parts, Shape shape, String datatype) {
+    int n = (int) shape.size();
+    int k = 0;
+    switch (datatype) {
+      case "FP32" -> {
+        float[] data = new float[n];
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            data[k++] = (float) v;
+          }
+        }
+        return manager.create(data, shape);
+      }
+      case "FP64" -> {
+        double[] data = new double[n];
+        for (Tensor t : parts) {
+          System.arraycopy(t.data(), 0, data, k, t.data().length);
+          k += t.data().length;
+        }
+        return manager.create(data, shape);
+      }
+      case "INT64" -> {
+        long[] data = new long[n];
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            data[k++] = (long) v;
+          }
+        }
+        return manager.create(data, shape);
+      }
+      case "INT32" -> {
+        int[] data = new int[n];
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            data[k++] = (int) v;
+          }
+        }
+        return manager.create(data, shape);
+      }
+      default -> throw new IllegalArgumentException("model input type " + datatype + " is not supported");
+    }
+  }
+
+  private static void split(String name, NDArray value, int[] rows, int totalRows, List<List<Tensor>> perRequest) {
+    long[] shape = value.getShape().getShape();
+    if (shape.length == 0 || shape[0] != totalRows) {
+      throw new IllegalStateException("output '" + name + "' has shape " + Arrays.toString(shape) + ", expected "
+          + totalRows + " rows");
+    }
+    DataType type = value.getDataType();
+    String datatype;
+    double[] all;
+    switch (type) {
+      case FLOAT32 -> {
+        datatype = "FP32";
+        float[] f = value.toFloatArray();
+        all = new double[f.length];
+        for (int i = 0; i < f.length; i++) {
+          all[i] = f[i];
+        }
+      }
+      case FLOAT64 -> {
+        datatype = "FP64";
+        all = value.toDoubleArray();
+      }
+      case INT64 -> {
+        datatype = "INT64";
+        all = Arrays.stream(value.toLongArray()).asDoubleStream().toArray();
+      }
+      case INT32 -> {
+        datatype = "INT32";
+        all = Arrays.stream(value.toIntArray()).asDoubleStream().toArray();
+      }
+      default -> throw new IllegalStateException("output type " + type + " is not supported");
+    }
+    int perRow = totalRows == 0 ? 0 : all.length / totalRows;
+    int offset = 0;
+    for (int i = 0; i < rows.length; i++) {
+      long[] s = shape.clone();
+      s[0] = rows[i];
+      double[] data = new double[rows[i] * perRow];
+      System.arraycopy(all, offset, data, 0, data.length);
+      offset += data.length;
+      perRequest.get(i).add(new Tensor(name, datatype, s, data));
+    }
+  }
+
+  @Override
+  public void close() {
+    predictor.close();
+    model.close();
+  }
+
+  @Override
+  public String toString() {
+    return "DJL " + engineName + " on " + device;
+  }
+}

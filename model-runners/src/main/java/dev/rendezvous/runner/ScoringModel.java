@@ -1,0 +1,47 @@
+package dev.rendezvous.runner;
+
+import dev.rendezvous.common.InferenceRequest;
+import dev.rendezvous.common.Tensor;
+import java.util.List;
+
+/**
+ * A loaded model that a runner scores batches with, whatever engine runs it. Implementations are called from
+ * the runner's one thread; they need not be thread-safe.
+ */
+public interface ScoringModel extends AutoCloseable {
+
+  /**
+   * Opens the model named by the configuration with its engine ({@code onnxruntime} or {@code djl}) on its
+   * device; with {@code device: auto} a missing GPU means the CPU, with {@code cuda} it means an exception.
+   */
+  static ScoringModel open(RunnerConfig config) throws Exception {
+    DeviceChoice device = DeviceChoice.parse(config.device());
+    return switch (config.engine()) {
+      case "onnxruntime" -> new OnnxModel(config.model(), config.intraOpThreads(), config.interOpThreads(), device);
+      case "djl" -> new DjlModel(config.model(), config.inputs(), config.outputs(), config.intraOpThreads(),
+          config.interOpThreads(), device);
+      default -> throw new IllegalArgumentException("unknown engine " + config.engine());
+    };
+  }
+
+  /**
+   * Scores the requests in one inference call and returns, per request in order, its output tensors. Throws
+   * when the model fails; the caller then reports the error for every request of the batch.
+   */
+  List<List<Tensor>> score(List<InferenceRequest> batch) throws Exception;
+
+  /**
+   * Returns null when the request carries every input this model needs with a compatible shape, otherwise
+   * what is wrong. Checked per request before batching so one bad request cannot fail its batch-mates.
+   */
+  String incompatibility(InferenceRequest request);
+
+  /** Runs one all-zero row through the model so that the first real request does not pay for lazy set-up. */
+  void warmUp() throws Exception;
+
+  /** Where inference really runs: {@code cpu} or {@code cuda:N}. */
+  String device();
+
+  @Override
+  void close() throws Exception;
+}

@@ -1,0 +1,59 @@
+package dev.rendezvous.process;
+
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.decoy.Decoy;
+import dev.rendezvous.decoy.DecoyConfig;
+import dev.rendezvous.embedded.EmbeddedSystem;
+import dev.rendezvous.schedule.Schedule;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The decoy on its own: archives every input, score and outcome of each problem (see docs/decoy.md). */
+@Command(name = "decoy", mixinStandardHelpOptions = true,
+    description = "Archive every request (and its scores and outcomes) of each problem, durably, against a Kafka "
+        + "cluster.")
+public final class DecoyCommand implements Callable<Integer> {
+
+  @Mixin KafkaOptions kafka;
+
+  @Option(names = "--schedules", defaultValue = "${env:RDV_SCHEDULES:-schedules}",
+      description = "Directory of schedule files: one decoy per problem (env RDV_SCHEDULES; default: ${DEFAULT-VALUE}).")
+  Path schedules;
+
+  @Option(names = "--archive", defaultValue = "${env:RDV_ARCHIVE:-data/archive}",
+      description = "Archive directory; put it on a persistent volume (env RDV_ARCHIVE; default: ${DEFAULT-VALUE}).")
+  Path archive;
+
+  @Option(names = "--retention-hours", defaultValue = "${env:RDV_RETENTION_HOURS:-168}",
+      description = "Hours of archive kept (env RDV_RETENTION_HOURS; default: ${DEFAULT-VALUE}).")
+  int retentionHours;
+
+  @Override
+  public Integer call() throws Exception {
+    List<Decoy> decoys = new ArrayList<>();
+    try {
+      for (Schedule s : EmbeddedSystem.loadSchedules(schedules)) {
+        kafka.ensureTopics(s.problem());
+        decoys.add(new Decoy(DecoyConfig.defaults(s.problem(), archive).withRetentionHours(retentionHours),
+            kafka.bootstrapServers(), Clock.SYSTEM).start());
+      }
+      for (Decoy d : decoys) {
+        d.assigned().get(120, TimeUnit.SECONDS);
+      }
+    } catch (Exception e) {
+      for (Decoy d : decoys) {
+        d.close();
+      }
+      throw e;
+    }
+    Processes.ready("decoy " + archive);
+    return Processes.runUntilStopped(decoys.stream().map(d -> (AutoCloseable) d::close)
+        .toArray(AutoCloseable[]::new));
+  }
+}
