@@ -51,6 +51,8 @@ class SeparateProcessesTest {
   static JsonNode reference;
   static HttpClient http = HttpClient.newHttpClient();
   static String bootstrapServers;
+  static Path archive;
+  static ComponentProcess decoy;
 
   /** Wide tiers, as in the embedded end-to-end tests: a busy two-core machine must not change the outcome. */
   static final String SCHEDULE = """
@@ -122,6 +124,10 @@ class SeparateProcessesTest {
             outputs: [{name: probability, datatype: FP32, shape: [-1, 1]}]
             """).toString()}, kafka));
     processes.add(torch);
+    archive = dir.resolve("archive");
+    decoy = ComponentProcess.start("decoy", dir, "256m",
+        concat(new String[] {"decoy", "--schedules", schedules.toString(), "--archive", archive.toString()}, kafka));
+    processes.add(decoy);
     // The proxy is configured through its environment only, as in a container.
     ComponentProcess proxy = ComponentProcess.start("proxy", dir, java.util.Map.of("RDV_BOOTSTRAP_SERVERS", bootstrap,
         "RDV_PARTITIONS", "2", "RDV_SCHEDULES", schedules.toString(), "RDV_PROXY_PORT", "0"), "256m", "proxy");
@@ -132,6 +138,7 @@ class SeparateProcessesTest {
     assertThat(gbt.awaitReady(120)).startsWith("runner bc-gbt v3");
     assertThat(logreg.awaitReady(120)).startsWith("runner bc-logreg v1");
     assertThat(torch.awaitReady(120)).startsWith("runner bc-torch v1 (serving, djl on cpu");
+    assertThat(decoy.awaitReady(120)).isEqualTo("decoy " + archive);
     bootstrapServers = bootstrap;
     url = proxy.awaitReady(120).substring("proxy ".length()) + "/v2/models/" + PROBLEM + "/infer";
   }
@@ -225,6 +232,31 @@ class SeparateProcessesTest {
       }
       // The proxy answers by the 250 ms deadline at the latest; allow for a busy machine's scheduling.
       assertThat(ms).as("row %d answered by %s", row, by).isLessThan(1_000);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void the_decoy_process_archives_every_request_exactly_as_the_models_received_it() throws Exception {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int row = 50; row < 55; row++) {
+      ids.add(infer(row).get("parameters").get("request_id").asText());
+    }
+    dev.rendezvous.decoy.ArchiveLayout layout = new dev.rendezvous.decoy.ArchiveLayout(archive);
+    Map<String, dev.rendezvous.decoy.ArchivedRecord> archived = new HashMap<>();
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!archived.keySet().containsAll(ids) && System.nanoTime() < until) {
+      Thread.sleep(200);
+      archived.clear();
+      for (var r : dev.rendezvous.decoy.ArchiveReader.readDistinct(
+          layout.segments(PROBLEM, dev.rendezvous.decoy.Kind.INPUT, 0), dev.rendezvous.decoy.Kind.INPUT)) {
+        archived.put(r.requestId(), r);
+      }
+    }
+    assertThat(archived.keySet()).containsAll(ids);
+    for (int i = 0; i < ids.size(); i++) {
+      double[] features = archived.get(ids.get(i)).request().inputs().get(0).data();
+      assertThat(features[0]).isEqualTo(reference.get("rows").get(50 + i).get(0).asDouble());
     }
   }
 }
