@@ -6,6 +6,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.metrics.HdrTimer;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;
@@ -318,25 +319,19 @@ public final class ModelRunner implements AutoCloseable {
   }
 
   static Properties consumerProps(String bootstrapServers, RunnerConfig config) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = KafkaSettings.consumerProperties(bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.runnerId());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
     p.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "1000");
-    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
-    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.max(config.batchSize(), 500)));
     return p;
   }
 
   static Properties producerProps(String bootstrapServers, String clientId) {
-    Properties p = new Properties();
-    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = KafkaSettings.producerProperties(bootstrapServers);
     p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
-    p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
-    p.put(ProducerConfig.ACKS_CONFIG, "1");
     return p;
   }
 

@@ -1,5 +1,6 @@
 package dev.rendezvous.bench;
 
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -52,15 +53,13 @@ public final class RelayBaseline implements AutoCloseable {
     String c = PREFIX + ".c";
     KafkaTopics.ensure(bootstrap, List.of(a, b, c), partitions, (short) 1);
     Vertx vertx = Vertx.vertx();
-    Map<String, String> producerProps = Map.of("bootstrap.servers", bootstrap, "linger.ms", "0", "acks", "1");
+    Map<String, String> producerProps = KafkaSettings.producer(bootstrap);
 
     // Hop 1 -> 2, like a runner: a dedicated thread with the raw clients.
     AtomicBoolean running = new AtomicBoolean(true);
-    Properties cp = new Properties();
-    cp.put("bootstrap.servers", bootstrap);
+    Properties cp = KafkaSettings.consumerProperties(bootstrap);
     cp.put("group.id", PREFIX + ".runner-like");
     cp.put("auto.offset.reset", "latest");
-    cp.put("fetch.max.wait.ms", "100");
     Properties pp = new Properties();
     pp.putAll(producerProps);
     var rawConsumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(cp, new StringDeserializer(),
@@ -96,8 +95,9 @@ public final class RelayBaseline implements AutoCloseable {
     runnerLike.start();
 
     // Hop 2 -> 3, like the rendezvous: Vert.x clients, results sent to the front's partition.
-    Map<String, String> groupProps = new HashMap<>(Map.of("bootstrap.servers", bootstrap, "group.id",
-        PREFIX + ".rendezvous-like", "auto.offset.reset", "latest", "fetch.max.wait.ms", "100"));
+    Map<String, String> groupProps = KafkaSettings.consumer(bootstrap);
+    groupProps.put("group.id", PREFIX + ".rendezvous-like");
+    groupProps.put("auto.offset.reset", "latest");
     KafkaConsumer<String, byte[]> middle = KafkaConsumer.create(vertx, groupProps, new StringDeserializer(),
         new ByteArrayDeserializer());
     KafkaProducer<String, byte[]> middleOut = KafkaProducer.create(vertx, producerProps, new StringSerializer(),
@@ -112,8 +112,9 @@ public final class RelayBaseline implements AutoCloseable {
     Map<String, HttpServerRequest> waiting = new HashMap<>();
     KafkaProducer<String, byte[]> frontOut = KafkaProducer.create(vertx, producerProps, new StringSerializer(),
         new ByteArraySerializer());
-    KafkaConsumer<String, byte[]> frontIn = KafkaConsumer.create(vertx, new HashMap<>(Map.of("bootstrap.servers",
-        bootstrap, "enable.auto.commit", "false", "fetch.max.wait.ms", "100")), new StringDeserializer(),
+    Map<String, String> frontProps = KafkaSettings.consumer(bootstrap);
+    frontProps.put("enable.auto.commit", "false");
+    KafkaConsumer<String, byte[]> frontIn = KafkaConsumer.create(vertx, frontProps, new StringDeserializer(),
         new ByteArrayDeserializer());
     long[] sequence = {0};
     HttpServer server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {

@@ -10,6 +10,7 @@ import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.ui.StatusPage;
 import dev.rendezvous.schedule.Schedule;
@@ -131,18 +132,12 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Map<String, String> producerProps = new HashMap<>();
-    producerProps.put("bootstrap.servers", config.bootstrapServers());
-    producerProps.put("linger.ms", "0");
-    producerProps.put("acks", "1");
+    Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
 
-    Map<String, String> consumerProps = new HashMap<>();
-    consumerProps.put("bootstrap.servers", config.bootstrapServers());
+    Map<String, String> consumerProps = KafkaSettings.consumer(config.bootstrapServers());
     consumerProps.put("enable.auto.commit", "false");
-    consumerProps.put("fetch.min.bytes", "1");
-    consumerProps.put("fetch.max.wait.ms", "100");
     results = KafkaConsumer.create(vertx, consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
     results.pollTimeout(Duration.ofMillis(100));
     results.exceptionHandler(e -> LOG.warn("results consumer error: {}", e.getMessage()));

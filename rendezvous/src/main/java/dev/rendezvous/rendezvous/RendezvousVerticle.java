@@ -7,6 +7,7 @@ import dev.rendezvous.common.Result;
 import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.Decision;
@@ -151,15 +152,12 @@ public final class RendezvousVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Map<String, String> consumerProps = new HashMap<>();
-    consumerProps.put("bootstrap.servers", config.bootstrapServers());
+    Map<String, String> consumerProps = KafkaSettings.consumer(config.bootstrapServers());
     consumerProps.put("group.id", "rdv." + config.problem() + ".rendezvous");
     consumerProps.put("partition.assignment.strategy",
         "org.apache.kafka.clients.consumer.RangeAssignor");
     consumerProps.put("auto.offset.reset", "latest");
     consumerProps.put("enable.auto.commit", "true");
-    consumerProps.put("fetch.min.bytes", "1");
-    consumerProps.put("fetch.max.wait.ms", "100");
     consumer = KafkaConsumer.create(vertx, consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
     consumer.pollTimeout(Duration.ofMillis(100));
     consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
@@ -167,10 +165,7 @@ public final class RendezvousVerticle extends VerticleBase {
     consumer.handler(this::onRecord);
     consumerMetrics = Metrics.bindKafka(metrics, consumer.unwrap(), "rendezvous");
 
-    Map<String, String> producerProps = new HashMap<>();
-    producerProps.put("bootstrap.servers", config.bootstrapServers());
-    producerProps.put("linger.ms", "0");
-    producerProps.put("acks", "1");
+    Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "rendezvous");
 
