@@ -54,6 +54,11 @@ public final class BenchSuite {
           DirectOnnxServer directSystem = DirectOnnxServer.start(
               s.root().resolve("model-runners/models/breast-cancer/bc-mlp-2.onnx"), demo.inputs());
           EmbeddedSystem fullSystem = start(broker, schedules, "bench-full", demoSchedule, demoRunners)) {
+        // A young JVM spends a core on compiling (the broker, the clients, our code) for its first minute or
+        // so; every system gets the same steady load first, so that the steps measure compiled code.
+        warmUp(relaySystem.url(), "bench-relay", bodies, s, slaMs, 15_000);
+        warmUp(directSystem.url(), "breast-cancer", bodies, s, slaMs, 15_000);
+        warmUp(fullSystem.url(), "bench-full", bodies, s, slaMs, 15_000);
         for (double rate : s.rates()) {
           relay.add(measure("relay", relaySystem.url(), "bench-relay", bodies, rate, s, slaMs));
           direct.add(measure("direct", directSystem.url(), "breast-cancer", bodies, rate, s, slaMs));
@@ -83,9 +88,11 @@ public final class BenchSuite {
       List<RunnerConfig> stopped = demoRunners.stream().filter(r -> !r.modelId().equals("bc-mlp")).toList();
       List<LoadGenerator.Outcome> faults = new ArrayList<>();
       try (EmbeddedSystem sys = start(broker, schedules, "bench-slowed", demoSchedule, slowed)) {
+        warmUp(sys.url(), "bench-slowed", bodies, s, slaMs, 8_000);
         faults.add(measure("champion slowed", sys.url(), "bench-slowed", bodies, s.fixedRate(), s, slaMs));
       }
       try (EmbeddedSystem sys = start(broker, schedules, "bench-stopped", demoSchedule, stopped)) {
+        warmUp(sys.url(), "bench-stopped", bodies, s, slaMs, 8_000);
         faults.add(measure("champion stopped", sys.url(), "bench-stopped", bodies, s.fixedRate(), s, slaMs));
       }
       body.append(String.format(Locale.ROOT, "## Faults at %.0f req/s%n%nFirst row: bc-mlp slowed by 30 ms + an "
@@ -106,6 +113,7 @@ public final class BenchSuite {
         String schedule = demoSchedule.replace("accept: [bc-mlp]", "accept: [m1]")
             .replace("accept: [bc-mlp, bc-gbt]", "accept: [m1, m2]");
         try (EmbeddedSystem sys = start(broker, schedules, problem, schedule, runners)) {
+          warmUp(sys.url(), problem, bodies, s, slaMs, 8_000);
           models.add(measure(n + " models", sys.url(), problem, bodies, s.fixedRate(), s, slaMs));
         }
       }
@@ -142,6 +150,12 @@ public final class BenchSuite {
     List<RunnerConfig> own = runners.stream().map(r -> r.withProblem(problem)).toList();
     return EmbeddedSystem.start(new EmbeddedSystem.Options(schedules.resolve(problem + "-data"), dir, own,
         "127.0.0.1", 0, broker.bootstrapServers(), 4, true, 500));
+  }
+
+  /** Steady load at 250 req/s, not recorded. */
+  private static void warmUp(String url, String problem, List<String> bodies, Settings s, double slaMs, long ms)
+      throws Exception {
+    LoadGenerator.run(new LoadGenerator.Settings(url, problem, bodies, 250, ms, slaMs, s.connections()));
   }
 
   private static LoadGenerator.Outcome measure(String name, String url, String problem, List<String> bodies,
