@@ -67,6 +67,12 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("num.partitions", "4");
       props.put("auto.create.topics.enable", "false");
       props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+      // Any broker setting can be given as a system property rdv.kafka.broker.<name>, for tuning experiments.
+      System.getProperties().forEach((k, v) -> {
+        if (k.toString().startsWith("rdv.kafka.broker.")) {
+          props.put(k.toString().substring("rdv.kafka.broker.".length()), v.toString());
+        }
+      });
 
       // Format only a new directory: a formatted one keeps its cluster id, topics and records.
       if (!Files.exists(Path.of(logDir, "meta.properties"))) {

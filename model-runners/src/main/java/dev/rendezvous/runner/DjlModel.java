@@ -272,10 +272,6 @@ public final class DjlModel implements ScoringModel {
 
   private static void split(String name, NDArray value, int[] rows, int totalRows, List<List<Tensor>> perRequest) {
     long[] shape = value.getShape().getShape();
-    if (shape.length == 0 || shape[0] != totalRows) {
-      throw new IllegalStateException("output '" + name + "' has shape " + Arrays.toString(shape) + ", expected "
-          + totalRows + " rows");
-    }
     DataType type = value.getDataType();
     String datatype;
     double[] all;
@@ -302,17 +298,9 @@ public final class DjlModel implements ScoringModel {
       }
       default -> throw new IllegalStateException("output type " + type + " is not supported");
     }
-    int perRow = totalRows == 0 ? 0 : all.length / totalRows;
-    int offset = 0;
-    for (int i = 0; i < rows.length; i++) {
-      long[] s = shape.clone();
-      s[0] = rows[i];
-      double[] data = new double[rows[i] * perRow];
-      System.arraycopy(all, offset, data, 0, data.length);
-      offset += data.length;
-      perRequest.get(i).add(new Tensor(name, datatype, s, data));
-    }
+    ScoringModel.splitRows(name, datatype, shape, all, rows, totalRows, perRequest);
   }
+
 
   @Override
   public void close() {

@@ -258,13 +258,6 @@ public final class OnnxModel implements ScoringModel {
   private static void split(String name, OnnxTensor value, int[] rows, int totalRows,
       List<List<Tensor>> perRequest) {
     TensorInfo info = value.getInfo();
-    long[] shape = info.getShape();
-    double[] all = toDoubles(value, info.type);
-    if (shape.length == 0 || shape[0] != totalRows) {
-      throw new IllegalStateException("output '" + name + "' has shape " + java.util.Arrays.toString(shape)
-          + ", expected " + totalRows + " rows");
-    }
-    int perRow = totalRows == 0 ? 0 : all.length / totalRows;
     String datatype = switch (info.type) {
       case FLOAT -> "FP32";
       case DOUBLE -> "FP64";
@@ -272,16 +265,10 @@ public final class OnnxModel implements ScoringModel {
       case INT32 -> "INT32";
       default -> throw new IllegalStateException("output type " + info.type + " is not supported");
     };
-    int offset = 0;
-    for (int i = 0; i < rows.length; i++) {
-      long[] s = shape.clone();
-      s[0] = rows[i];
-      double[] data = new double[rows[i] * perRow];
-      System.arraycopy(all, offset, data, 0, data.length);
-      offset += data.length;
-      perRequest.get(i).add(new Tensor(name, datatype, s, data));
-    }
+    ScoringModel.splitRows(name, datatype, info.getShape(), toDoubles(value, info.type), rows, totalRows,
+        perRequest);
   }
+
 
   private static double[] toDoubles(OnnxTensor value, OnnxJavaType type) {
     switch (type) {

@@ -44,4 +44,27 @@ public interface ScoringModel extends AutoCloseable {
 
   @Override
   void close() throws Exception;
+
+  /**
+   * Splits one output of a batched call back into the requests it came from: {@code all} holds the output's
+   * elements for every row, {@code rows[i]} how many rows request i contributed; each request gets a tensor with
+   * its own rows. Throws when the output's first dimension is not the batch's row count.
+   */
+  static void splitRows(String name, String datatype, long[] shape, double[] all, int[] rows, int totalRows,
+      List<List<Tensor>> perRequest) {
+    if (shape.length == 0 || shape[0] != totalRows) {
+      throw new IllegalStateException("output '" + name + "' has shape " + java.util.Arrays.toString(shape)
+          + ", expected " + totalRows + " rows");
+    }
+    int perRow = totalRows == 0 ? 0 : all.length / totalRows;
+    int offset = 0;
+    for (int i = 0; i < rows.length; i++) {
+      long[] s = shape.clone();
+      s[0] = rows[i];
+      double[] data = new double[rows[i] * perRow];
+      System.arraycopy(all, offset, data, 0, data.length);
+      offset += data.length;
+      perRequest.get(i).add(new Tensor(name, datatype, s, data));
+    }
+  }
 }
