@@ -8,7 +8,7 @@ class KafkaSettingsTest {
 
   @Test
   void defaults_favour_latency() {
-    assertThat(KafkaSettings.producer("b:1")).containsEntry("linger.ms", "0").containsEntry("acks", "1")
+    assertThat(KafkaSettings.producer("b:1")).containsEntry("linger.ms", "1").containsEntry("acks", "1")
         .containsEntry("bootstrap.servers", "b:1");
     assertThat(KafkaSettings.consumer("b:1")).containsEntry("fetch.min.bytes", "1")
         .containsEntry("fetch.max.wait.ms", "100");
