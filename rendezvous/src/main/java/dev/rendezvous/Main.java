@@ -191,6 +191,9 @@ public final class Main implements Runnable {
       }
       try {
         List<LoadGenerator.Outcome> outcomes = new ArrayList<>();
+        // A young JVM spends a core compiling for its first minute: measure compiled code, as --suite does.
+        LoadGenerator.run(new LoadGenerator.Settings(target, problem, bodies, Math.min(rates.get(0), 250), 15_000,
+            slaMs, connections));
         for (double rate : rates) {
           LoadGenerator.Outcome o = LoadGenerator.run(
               new LoadGenerator.Settings(target, problem, bodies, rate, durationSeconds * 1000L,
@@ -202,7 +205,7 @@ public final class Main implements Runnable {
         String settings = "- Target: " + (url == null ? "the embedded default started in process (schedules/, all "
             + "demo runners and the canary)" : url) + "\n- Problem: " + problem + ", " + durationSeconds
             + " s per rate, SLA " + slaMs + " ms, " + connections + " connections, open loop (latency from each "
-            + "request's due time)\n";
+            + "request's due time), after 15 s of warm-up load\n";
         Path file = BenchReport.write(out, "latency", "End-to-end latency", settings,
             BenchReport.table("Through the whole path (HTTP, Kafka, runners, rendezvous)",
                 outcomes) + BenchReport.onnxTable(timings) + codec);
