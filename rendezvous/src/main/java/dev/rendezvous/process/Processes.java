@@ -20,13 +20,15 @@ final class Processes {
 
   /**
    * Puts this process's schedules in force the way every process of a deployment agrees on them: through each
-   * problem's schedule log. The files are validated and applied (a file identical to the version in force
+   * problem's schedule log. The files are validated, their problems' topics created when missing, and applied (a file identical to the version in force
    * changes nothing), then the process follows the log, so edits applied anywhere later reach it too.
    */
-  static dev.rendezvous.rollout.ScheduleControl followSchedules(String bootstrapServers, java.nio.file.Path dir,
+  static dev.rendezvous.rollout.ScheduleControl followSchedules(KafkaOptions kafka, java.nio.file.Path dir,
       dev.rendezvous.schedule.ScheduleRegistry registry) throws Exception {
+    String bootstrapServers = kafka.bootstrapServers();
     java.util.Set<String> problems = new java.util.TreeSet<>();
     dev.rendezvous.embedded.EmbeddedSystem.loadSchedules(dir).forEach(s -> problems.add(s.problem()));
+    problems.forEach(kafka::ensureTopics);
     dev.rendezvous.rollout.ScheduleControl control = new dev.rendezvous.rollout.ScheduleControl(bootstrapServers,
         problems, registry, List.of(), dev.rendezvous.common.Clock.SYSTEM,
         dev.rendezvous.rollout.ScheduleControl.DEFAULT_RECENT_MS).start();

@@ -1,7 +1,6 @@
 package dev.rendezvous.process;
 
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.schedule.ScheduleRegistry;
@@ -48,10 +47,7 @@ public final class ProxyCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ScheduleRegistry registry = new ScheduleRegistry();
-    for (dev.rendezvous.schedule.Schedule s : EmbeddedSystem.loadSchedules(schedules)) {
-      kafka.ensureTopics(s.problem());
-    }
-    var control = Processes.followSchedules(kafka.bootstrapServers(), schedules, registry);
+    var control = Processes.followSchedules(kafka, schedules, registry);
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
     int partition = resultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""));
     ProxyConfig defaults = ProxyConfig.defaults(kafka.bootstrapServers());

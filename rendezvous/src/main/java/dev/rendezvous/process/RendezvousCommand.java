@@ -1,7 +1,6 @@
 package dev.rendezvous.process;
 
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.rendezvous.RendezvousConfig;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
 import dev.rendezvous.schedule.ScheduleRegistry;
@@ -38,10 +37,7 @@ public final class RendezvousCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ScheduleRegistry registry = new ScheduleRegistry();
-    for (dev.rendezvous.schedule.Schedule s : EmbeddedSystem.loadSchedules(schedules)) {
-      kafka.ensureTopics(s.problem());
-    }
-    var control = Processes.followSchedules(kafka.bootstrapServers(), schedules, registry);
+    var control = Processes.followSchedules(kafka, schedules, registry);
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
     Vertx vertx = Vertx.vertx();
     List<Future<?>> assigned = new ArrayList<>();
