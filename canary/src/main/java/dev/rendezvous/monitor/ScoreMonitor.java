@@ -1,5 +1,6 @@
 package dev.rendezvous.monitor;
 
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
@@ -11,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,10 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -108,16 +106,7 @@ public final class ScoreMonitor implements AutoCloseable {
 
   private void run() {
     try {
-      consumer.subscribe(List.of(topics.scores()), new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          partitions.forEach(consumer::position);
-          assigned.complete(null);
-        }
-      });
+      KafkaTopics.subscribeAndResolve(consumer, List.of(topics.scores()), assigned);
       while (running.get()) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
           Score score;

@@ -7,6 +7,7 @@ import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.HdrTimer;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;
@@ -19,7 +20,6 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.OptionalLong;
 import java.util.Properties;
@@ -28,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -170,17 +169,7 @@ public final class ModelRunner implements AutoCloseable {
   private void run() {
     try {
       warmUp();
-      consumer.subscribe(List.of(topics.input()), new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {}
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          // Resolve "latest" now, so nothing produced after readiness is skipped by a late reset.
-          partitions.forEach(consumer::position);
-          assigned.complete(null);
-        }
-      });
+      KafkaTopics.subscribeAndResolve(consumer, List.of(topics.input()), assigned);
       while (running.get()) {
         ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
         if (!records.isEmpty()) {

@@ -68,16 +68,7 @@ public final class RelayBaseline implements AutoCloseable {
         new ByteArraySerializer());
     java.util.concurrent.CompletableFuture<Void> relayAssigned = new java.util.concurrent.CompletableFuture<>();
     Thread runnerLike = new Thread(() -> {
-      rawConsumer.subscribe(List.of(a), new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> parts) {}
-
-        @Override
-        public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> parts) {
-          parts.forEach(rawConsumer::position);
-          relayAssigned.complete(null);
-        }
-      });
+      KafkaTopics.subscribeAndResolve(rawConsumer, List.of(a), relayAssigned);
       try {
         while (running.get()) {
           for (ConsumerRecord<String, byte[]> r : rawConsumer.poll(Duration.ofMillis(100))) {

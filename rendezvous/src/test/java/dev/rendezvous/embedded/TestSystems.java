@@ -19,7 +19,7 @@ import java.util.Map;
  * Builds embedded systems for end-to-end tests on one shared real broker: each system serves its own
  * problem (own topics and consumer groups) with the real demo models and a schedule written for the test.
  */
-final class TestSystems {
+public final class TestSystems {
 
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   static final Path MODELS = REPO.resolve("model-runners/models/breast-cancer");
@@ -29,7 +29,7 @@ final class TestSystems {
    * demo's tiers are five times tighter; these are wide so that a cold JVM on a busy two-core CI machine
    * cannot push an answer across a boundary, while the order of events stays the same.
    */
-  static String schedule(String problem) {
+  public static String schedule(String problem) {
     return """
         problem: %s
         deadline_ms: 250

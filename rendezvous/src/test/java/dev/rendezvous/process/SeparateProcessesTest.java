@@ -55,23 +55,7 @@ class SeparateProcessesTest {
   static ComponentProcess decoy;
 
   /** Wide tiers, as in the embedded end-to-end tests: a busy two-core machine must not change the outcome. */
-  static final String SCHEDULE = """
-      problem: processes
-      deadline_ms: 250
-      inputs:
-        - {name: features, datatype: FP32, shape: [-1, 30]}
-      outputs:
-        - {name: probability, datatype: FP32, shape: [-1, 1]}
-      tiers:
-        - until_ms: 100
-          accept: [bc-mlp]
-        - until_ms: 150
-          accept: [bc-mlp, bc-gbt]
-        - until_ms: 200
-          accept: ["*"]
-      default:
-        outputs: [{name: probability, datatype: FP32, shape: [1, 1], data: [-1.0]}]
-      """;
+  static final String SCHEDULE = dev.rendezvous.embedded.TestSystems.schedule(PROBLEM);
 
   static Path runnerConfig(Path dir, String id, String version, String file) throws Exception {
     return runnerConfig(dir, id, version, file, "");
