@@ -52,7 +52,8 @@ class EndToEndTest {
         runner("e2e-fast", "bc-mlp"), runner("e2e-fast", "bc-gbt"), runner("e2e-fast", "bc-logreg"),
         runner("e2e-fast", "bc-canary")))) {
       for (int i = 0; i < 5; i++) {
-        Response r = post(http, system.url() + "/v2/models/e2e-fast/infer", inferBody("row-" + i, row(i), null));
+        Response r = TestSystems.postWithinFirstTier(http, system.url() + "/v2/models/e2e-fast/infer",
+            inferBody("row-" + i, row(i), null));
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.body().get("id").asText()).isEqualTo("row-" + i);
         JsonNode p = r.body().get("parameters");

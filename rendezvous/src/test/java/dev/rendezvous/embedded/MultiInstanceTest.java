@@ -122,7 +122,7 @@ class MultiInstanceTest {
       String model) throws Exception {
     Set<Integer> partitions = new HashSet<>();
     for (int i = 0; i < 16; i++) {
-      JsonNode body = post(http, system.url() + "/v2/models/" + p + "/infer",
+      JsonNode body = TestSystems.postWithinFirstTier(http, system.url() + "/v2/models/" + p + "/infer",
           inferBody(prefix + i, rows.get(i), null)).body();
       JsonNode params = body.get("parameters");
       assertThat(params.get("answered_by").asText()).as(params.toString()).isEqualTo(model);

@@ -120,7 +120,7 @@ class ProxyContractTest {
     assertThat(bad.status()).isEqualTo(status);
     assertThat(bad.body().get("error").asText()).contains(message);
 
-    Response good = post(http, infer(), goodBody());
+    Response good = TestSystems.postWithinFirstTier(http, infer(), goodBody());
     assertThat(good.status()).isEqualTo(200);
     assertThat(good.body().get("parameters").get("answered_by").asText()).isEqualTo("bc-mlp");
   }

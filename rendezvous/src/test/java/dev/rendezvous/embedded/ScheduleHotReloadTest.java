@@ -188,7 +188,7 @@ class ScheduleHotReloadTest {
         assertThat(rollback.status()).as(rollback.body().toString()).isEqualTo(200);
         assertThat(rollback.body().get("version").asLong()).isEqualTo(4);
         assertThat(rollback.body().get("rollback_of").asLong()).isEqualTo(2);
-        JsonNode after = post(http, system.url() + "/v2/models/" + p + "/infer",
+        JsonNode after = TestSystems.postWithinFirstTier(http, system.url() + "/v2/models/" + p + "/infer",
             inferBody("after", reference.get("rows").get(0), null)).body().get("parameters");
         assertThat(after.get("answered_by").asText()).isEqualTo("bc-gbt");
         assertThat(after.get("schedule_version").asLong()).isEqualTo(4);
@@ -263,7 +263,7 @@ class ScheduleHotReloadTest {
     assertThat(rejected).startsWith(scheduleFile(p).toString()).contains(message);
     JsonNode status = get(http, guarded.url() + "/v2/models/" + p + "/schedule").body();
     assertThat(status.get("version").asLong()).isEqualTo(1);
-    JsonNode params = post(http, guarded.url() + "/v2/models/" + p + "/infer",
+    JsonNode params = TestSystems.postWithinFirstTier(http, guarded.url() + "/v2/models/" + p + "/infer",
         inferBody(kind, reference.get("rows").get(1), null)).body().get("parameters");
     assertThat(params.get("answered_by").asText()).isEqualTo("bc-mlp");
     assertThat(params.get("schedule_version").asLong()).isEqualTo(1);

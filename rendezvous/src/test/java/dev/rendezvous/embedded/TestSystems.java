@@ -92,6 +92,29 @@ public final class TestSystems {
     return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()));
   }
 
+  /** Where the champion's tier of {@link #schedule} ends, in milliseconds after receipt. */
+  static final double CHAMPION_TIER_END_MS = 100;
+
+  /**
+   * Posts a request whose answer the test expects from the first tier. A busy two-core machine that stalls a JVM
+   * for longer than the tier (a GC pause, a compilation, another process) rightly makes the schedule pick a later
+   * tier; an answer given after the tier's end is not what such a test is about, so the request is sent again,
+   * at most five times in all. An answer given within the tier is returned at once, whoever gave it, for the
+   * caller to check; so is the last answer when none came in time.
+   */
+  static Response postWithinFirstTier(HttpClient http, String url, String body) throws Exception {
+    Response r = null;
+    for (int attempt = 0; attempt < 5; attempt++) {
+      r = post(http, url, body);
+      JsonNode elapsed = r.body().path("parameters").path("elapsed_ms");
+      if (r.status() != 200 || !elapsed.isNumber() || elapsed.asDouble() < CHAMPION_TIER_END_MS) {
+        return r;
+      }
+      System.out.printf("answer after the first tier (%s), sending again%n", r.body().path("parameters"));
+    }
+    return r;
+  }
+
   static Response get(HttpClient http, String url) throws Exception {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
