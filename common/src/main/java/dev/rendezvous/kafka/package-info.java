@@ -1,2 +1,7 @@
-/** Kafka plumbing shared by every component: the embedded single-node broker and topic creation. */
+/**
+ * Kafka plumbing shared by every component: the request path's client settings in one place
+ * ({@link dev.rendezvous.kafka.KafkaSettings}), topic creation and position resolution
+ * ({@link dev.rendezvous.kafka.KafkaTopics}), and the embedded single-node KRaft broker of the all-in-one
+ * default and the tests ({@link dev.rendezvous.kafka.EmbeddedKafka}).
+ */
 package dev.rendezvous.kafka;
