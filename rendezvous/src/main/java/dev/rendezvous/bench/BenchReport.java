@@ -140,7 +140,7 @@ public final class BenchReport {
 
   static String statuses(Map<Integer, Long> statuses) {
     StringBuilder b = new StringBuilder();
-    statuses.forEach((k, v) -> b.append(b.length() == 0 ? "" : "; ").append(k).append(": ").append(v));
+    new java.util.TreeMap<>(statuses).forEach((k, v) -> b.append(b.length() == 0 ? "" : "; ").append(k).append(": ").append(v));
     return b.length() == 0 ? "none" : b.toString();
   }
 

@@ -54,9 +54,10 @@ public final class JitWarmUp {
   public record Result(long elapsedMs, boolean quiet, double lastRateMsPerSecond, long compileMs) {
 
     public String describe() {
-      return String.format(Locale.ROOT, "%.1f s%s, JIT %s ms/s at the end, %d ms compiling", elapsedMs / 1000.0,
+      return String.format(Locale.ROOT, "%.1f s%s, JIT %s ms/s at the end%s", elapsedMs / 1000.0,
           quiet ? " (JIT quiet)" : "", Double.isNaN(lastRateMsPerSecond) ? "n/a"
-              : String.format(Locale.ROOT, "%.1f", lastRateMsPerSecond), compileMs);
+              : String.format(Locale.ROOT, "%.1f", lastRateMsPerSecond),
+          compileMs < 0 ? "" : ", " + compileMs + " ms compiling");
     }
   }
 
