@@ -31,6 +31,9 @@ public final class BenchSuite {
   /** Rate of the scoring load right after each flood, for a few seconds: are normal answers back? */
   static final double AFTER_FLOOD_RATE = 50;
   static final long AFTER_FLOOD_MS = 2_000;
+  /** Requests each full system sends itself through the whole path before it is ready (quick mode: fewer). */
+  static final int STARTUP_REQUESTS = 500;
+  static final int QUICK_STARTUP_REQUESTS = 50;
 
   /**
    * @param root the repository root (schedules, runner configurations, models)
@@ -108,7 +111,7 @@ public final class BenchSuite {
           FanOutRelay fanOutSystem = FanOutRelay.start(broker.bootstrapServers(), 4, shape);
           DirectOnnxServer directSystem = DirectOnnxServer.start(
               s.root().resolve("model-runners/models/breast-cancer/bc-mlp-2.onnx"), demo.inputs());
-          EmbeddedSystem fullSystem = start(broker, schedules, "bench-full", demoSchedule, demoRunners)) {
+          EmbeddedSystem fullSystem = start(broker, schedules, "bench-full", demoSchedule, demoRunners, s)) {
         targets.add(new Target("bare relay", relaySystem.url(), "bench-relay"));
         targets.add(new Target("fan-out relay", fanOutSystem.url(), "bench-fanout"));
         targets.add(new Target("direct", directSystem.url(), "breast-cancer"));
@@ -126,7 +129,7 @@ public final class BenchSuite {
         notes.append("- Warm-up used: ").append(warm.describe()).append(", the four systems in turn at ")
             .append(fmt(s.warmUpRate())).append(" req/s\n");
         notes.append("- Broker requests with no load (idle consumers of every system, all counted in each "
-            + "measurement): ").append(idleBrokerRate()).append('\n');
+            + "measurement): ").append(idleBrokerRate(s.quick() ? 1_000 : 2_000)).append('\n');
 
         for (double rate : s.rates()) {
           List<Measurement> atRate = new ArrayList<>();
@@ -182,7 +185,7 @@ public final class BenchSuite {
           + "of every answer, refusals included, from its send time. Then %s req/s for %.0f s, open loop: are "
           + "normal answers back (first timely model answer: its due time after the flood ended)?%n%n",
           s.floodWorkers(), s.floodWorkers(), s.floodMs() / 1000.0, fmt(AFTER_FLOOD_RATE),
-          AFTER_FLOOD_MS / 1000.0));
+          (s.quick() ? AFTER_FLOOD_MS / 2 : AFTER_FLOOD_MS) / 1000.0));
       body.append(BenchReport.floodTable(floods));
 
       // Scenario systems: started, warmed, measured and closed one after the other, the scenarios alternating
@@ -263,7 +266,7 @@ public final class BenchSuite {
     for (RunPlan.Step<Scenario> step : RunPlan.alternating(scenarios, s.repetitions())) {
       Scenario sc = step.system();
       String p = sc.problem() + "-r" + step.repetition();
-      try (EmbeddedSystem sys = start(broker, schedules, p, sc.schedule(), sc.runners())) {
+      try (EmbeddedSystem sys = start(broker, schedules, p, sc.schedule(), sc.runners(), s)) {
         JitWarmUp.Result warm = JitWarmUp.run(s.scenarioWarmUp(), ms -> LoadGenerator.run(new LoadGenerator.Settings(
             sys.url(), p, bodies, s.warmUpRate(), ms, slaMs, connectionsFor(s.warmUpRate(), s.connections()))));
         notes.append("- Warm-up of ").append(sc.name()).append(", run ").append(step.repetition()).append(": ")
@@ -275,13 +278,13 @@ public final class BenchSuite {
   }
 
   private static EmbeddedSystem start(EmbeddedKafka broker, Path schedules, String problem, String scheduleText,
-      List<RunnerConfig> runners) throws Exception {
+      List<RunnerConfig> runners, Settings s) throws Exception {
     Path dir = Files.createDirectories(schedules.resolve(problem));
     Files.writeString(dir.resolve(problem + ".yaml"),
         scheduleText.replaceFirst("(?m)^problem: .*$", "problem: " + problem));
     List<RunnerConfig> own = runners.stream().map(r -> r.withProblem(problem)).toList();
     return EmbeddedSystem.start(new EmbeddedSystem.Options(schedules.resolve(problem + "-data"), dir, own,
-        "127.0.0.1", 0, broker.bootstrapServers(), 4, true, 500));
+        "127.0.0.1", 0, broker.bootstrapServers(), 4, true, s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS));
   }
 
   private static Measurement measure(String name, String url, String problem, List<String> bodies, double rate,
@@ -329,18 +332,18 @@ public final class BenchSuite {
     FloodGenerator.Outcome f = FloodGenerator.run(new FloodGenerator.Settings(full.url(), HttpMethod.POST,
         "/v2/models/" + full.problem() + "/infer", bodies, s.floodWorkers(), s.floodMs(), slaMs));
     LoadGenerator.Outcome after = LoadGenerator.run(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
-        AFTER_FLOOD_RATE, AFTER_FLOOD_MS, slaMs, connectionsFor(AFTER_FLOOD_RATE, s.connections())));
+        AFTER_FLOOD_RATE, s.quick() ? AFTER_FLOOD_MS / 2 : AFTER_FLOOD_MS, slaMs, connectionsFor(AFTER_FLOOD_RATE, s.connections())));
     LOG.info("flood run {}: {} answers/s, statuses {}, connection errors {}, p99 {} ms, max {} ms", repetition,
         String.format(Locale.ROOT, "%.0f", f.answersPerSecond()), f.statuses(), f.connectionErrors(),
         f.percentileMs(99), f.maxMs());
     return new BenchReport.FloodRun(repetition, f, after);
   }
 
-  /** Broker requests per second over two seconds of no load, or "n/a". */
-  private static String idleBrokerRate() throws InterruptedException {
+  /** Broker requests per second over a while of no load, or "n/a". */
+  private static String idleBrokerRate(long ms) throws InterruptedException {
     Optional<BrokerRequests.Count> before = BrokerRequests.read();
     long t0 = System.nanoTime();
-    Thread.sleep(2_000);
+    Thread.sleep(ms);
     Optional<BrokerRequests.Count> after = BrokerRequests.read();
     if (before.isEmpty() || after.isEmpty()) {
       return "n/a (no broker metrics in this JVM)";
