@@ -36,7 +36,8 @@ public final class BenchReport {
    * were answered 200 within the SLA; defaults the share answered by the default; broker requests are Fetch +
    * Produce per HTTP request; not 200 adds refusals, other statuses and connection errors; late sends are
    * requests the generator sent more than {@value LoadGenerator#LATE_SEND_MS} ms after due (largest count of a
-   * repetition), with the largest lag; in flight is the most concurrent requests against the pool's size.
+   * repetition), with the largest lag; in flight is the most concurrent requests (those waiting for a connection
+   * included) against the pool's size, marked "capped" when every connection was busy at some point.
    */
   public static String summaryTable(String title, String firstHeader, List<Group> groups) {
     StringBuilder b = new StringBuilder("### ").append(title).append("\n\n");

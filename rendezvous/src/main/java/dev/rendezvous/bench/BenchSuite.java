@@ -215,7 +215,7 @@ public final class BenchSuite {
         }
         String schedule = demoSchedule.replace("accept: [bc-mlp]", "accept: [m1]")
             .replace("accept: [bc-mlp, bc-gbt]", "accept: [m1, m2]");
-        modelScenarios.add(new Scenario(n + " models", "bench-models-" + n, schedule, runners));
+        modelScenarios.add(new Scenario(n + (n == 1 ? " model" : " models"), "bench-models-" + n, schedule, runners));
       }
       List<Measurement> models = runScenarios(broker, schedules, modelScenarios, bodies, s, slaMs, notes);
       all.addAll(models);

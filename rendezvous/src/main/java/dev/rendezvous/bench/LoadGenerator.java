@@ -64,7 +64,8 @@ public final class LoadGenerator {
    * @param connectionErrors requests that failed without an HTTP answer or had none by the end
    * @param lateSends requests that obtained their connection more than {@link #LATE_SEND_MS} ms after due
    * @param maxSendLagUs the latest any request obtained its connection, after its due time
-   * @param maxInFlight most requests in flight at once; equal to the pool's size means the connections capped it
+   * @param maxInFlight most requests in flight at once, those waiting for a free connection included; at or above
+   *     the pool's size means every connection was busy at some point, and the pool may have capped the rate
    * @param firstGoodDueMs due time (ms after the start) of the first request answered 200 by a model within the
    *     SLA, or -1 if none was
    */

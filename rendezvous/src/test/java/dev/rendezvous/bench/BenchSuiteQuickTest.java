@@ -35,7 +35,7 @@ class BenchSuiteQuickTest {
     }
     // One numeric row per system at the quick rate, and per scenario.
     for (String row : List.of("| 100 | 1 | ", "| champion slowed | 1 | ", "| champion stopped | 1 | ",
-        "| 1 models | 1 | ", "| 2 models | 1 | ")) {
+        "| 1 model | 1 | ", "| 2 models | 1 | ")) {
       assertThat(md).as(row).containsPattern(java.util.regex.Pattern.quote(row) + "\\d+ \\| \\d+\\.\\d\\d \\|");
     }
     assertThat(md.lines().filter(l -> l.startsWith("| 100 | 1 | ")).count()).as("four systems").isEqualTo(4);
