@@ -3,6 +3,7 @@ package dev.rendezvous;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.bench.BenchReport;
 import dev.rendezvous.bench.BenchSuite;
+import dev.rendezvous.bench.BenchSuiteOptions;
 import dev.rendezvous.bench.CodecTiming;
 import dev.rendezvous.bench.LoadGenerator;
 import dev.rendezvous.bench.OnnxTiming;
@@ -162,12 +163,15 @@ public final class Main implements Runnable {
         description = "Largest model count of --suite (default: ${DEFAULT-VALUE}).")
     int maxModels;
 
+    @CommandLine.Mixin
+    BenchSuiteOptions suiteOptions = new BenchSuiteOptions();
+
     @Override
     public Integer call() throws Exception {
       JsonNode reference = Json.MAPPER.readTree(rows.toFile());
       List<String> bodies = LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
-      if (suite) {
-        Path report = BenchSuite.run(new BenchSuite.Settings(Path.of("."),
+      if (suite || suiteOptions.quick()) {
+        Path report = BenchSuite.run(suiteOptions.settings(Path.of("."),
             rates, durationSeconds * 1000L, fixedRate, maxModels, connections, out), bodies);
         System.out.println("Report: " + report);
         return 0;

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
 
@@ -22,9 +23,17 @@ import org.HdrHistogram.Histogram;
  * An open-loop load generator: request i is due at start + i / rate whatever happened to earlier ones, and its
  * latency is measured from that due time, not from when a connection became free, so a stall shows up in full
  * (no coordinated omission). Latencies are recorded in microseconds in an HdrHistogram with 3 significant
- * digits. It only sends to loopback addresses and stops after a bounded count and time.
+ * digits, for every HTTP answer whatever its status (a refusal is an answer too); a request that got no answer
+ * (connection error, or none by the end) is counted, not recorded. It also reports when it could not keep its
+ * own schedule: a request that obtained its connection more than {@value #LATE_SEND_MS} ms after its due time
+ * was sent late (the generator starved of CPU, or all connections busy), and the most requests in flight at
+ * once against the pool's size says whether the connection count capped the rate. It only sends to loopback
+ * addresses and stops after a bounded count and time.
  */
 public final class LoadGenerator {
+
+  /** A request sent more than this many milliseconds after its due time counts as sent late. */
+  public static final long LATE_SEND_MS = 5;
 
   /**
    * What to send.
@@ -40,37 +49,88 @@ public final class LoadGenerator {
   public record Settings(String url, String problem, List<String> bodies, double rate, long durationMs, double slaMs,
       int connections) {}
 
-  /** What came back. Latencies in microseconds. */
+  /**
+   * What came back. Latencies in microseconds.
+   *
+   * @param sent requests due in the run
+   * @param answered answers with status 200
+   * @param errors requests without a 200 answer: other statuses, connection errors and requests still unanswered
+   *     at the end
+   * @param slaMisses 200 answers later than the SLA
+   * @param achievedRate 200 answers per second of the sending time
+   * @param latencyUs every HTTP answer (any status), from its request's due time
+   * @param answers 200 answers by model and tier, or default and its reason
+   * @param statuses HTTP answers by status code
+   * @param connectionErrors requests that failed without an HTTP answer or had none by the end
+   * @param lateSends requests that obtained their connection more than {@link #LATE_SEND_MS} ms after due
+   * @param maxSendLagUs the latest any request obtained its connection, after its due time
+   * @param maxInFlight most requests in flight at once, those waiting for a free connection included; at or above
+   *     the pool's size means every connection was busy at some point, and the pool may have capped the rate
+   * @param firstGoodDueMs due time (ms after the start) of the first request answered 200 by a model within the
+   *     SLA, or -1 if none was
+   */
   public record Outcome(Settings settings, long sent, long answered, long errors, long slaMisses, double achievedRate,
-      Histogram latencyUs, Map<String, Long> answers) {
+      Histogram latencyUs, Map<String, Long> answers, Map<Integer, Long> statuses, long connectionErrors,
+      long lateSends, long maxSendLagUs, int maxInFlight, long firstGoodDueMs) {
 
     public double slaAttainment() {
       return sent == 0 ? 0 : (double) (answered - slaMisses) / sent;
     }
 
     public double percentileMs(double p) {
-      return latencyUs.getValueAtPercentile(p) / 1000.0;
+      return latencyUs.getTotalCount() == 0 ? Double.NaN : latencyUs.getValueAtPercentile(p) / 1000.0;
+    }
+
+    public double maxMs() {
+      return latencyUs.getTotalCount() == 0 ? Double.NaN : latencyUs.getMaxValue() / 1000.0;
+    }
+
+    /** Share of all requests sent that were answered by the default (200 with a default flag). */
+    public double defaultShare() {
+      return sent == 0 ? 0 : (double) defaults(answers) / sent;
+    }
+
+    /** True when every connection of the pool was busy at some point: the pool may have capped the rate. */
+    public boolean poolCapped() {
+      return maxInFlight >= settings.connections();
     }
   }
 
   private LoadGenerator() {}
 
-  public static Outcome run(Settings s) throws Exception {
-    URI uri = URI.create(s.url());
-    String host = uri.getHost();
+  /** How many answers of a breakdown by {@link #answerKey} were defaults. */
+  static long defaults(Map<String, Long> answers) {
+    return answers.entrySet().stream().filter(e -> e.getKey().startsWith("default")).mapToLong(Map.Entry::getValue)
+        .sum();
+  }
+
+  static void requireLoopback(String host) {
     if (!host.equals("localhost") && !host.startsWith("127.") && !host.equals("[::1]")) {
       throw new IllegalArgumentException("the load generator only targets loopback, not " + host);
     }
+  }
+
+  public static Outcome run(Settings s) throws Exception {
+    URI uri = URI.create(s.url());
+    String host = uri.getHost();
+    requireLoopback(host);
     int port = uri.getPort() < 0 ? 80 : uri.getPort();
     String path = "/v2/models/" + s.problem() + "/infer";
     long total = (long) Math.floor(s.rate() * s.durationMs() / 1000.0);
     Vertx vertx = Vertx.vertx();
     Histogram histogram = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
     Map<String, Long> answers = new TreeMap<>();
+    Map<Integer, Long> statuses = new TreeMap<>();
     AtomicLong answered = new AtomicLong();
-    AtomicLong errors = new AtomicLong();
+    AtomicLong finished = new AtomicLong();
+    AtomicLong connectionErrors = new AtomicLong();
     AtomicLong slaMisses = new AtomicLong();
     AtomicLong sent = new AtomicLong();
+    AtomicLong lateSends = new AtomicLong();
+    AtomicLong maxLagUs = new AtomicLong();
+    AtomicLong firstGood = new AtomicLong(Long.MAX_VALUE);
+    AtomicInteger inFlight = new AtomicInteger();
+    AtomicInteger maxInFlight = new AtomicInteger();
     CompletableFuture<Void> done = new CompletableFuture<>();
     List<Buffer> buffers = s.bodies().stream().map(Buffer::buffer).toList();
     try {
@@ -86,24 +146,43 @@ public final class LoadGenerator {
           long i = sent.getAndIncrement();
           long dueNs = startNs + (long) (i * 1e9 / s.rate());
           Buffer body = buffers.get((int) (i % buffers.size()));
+          maxInFlight.accumulateAndGet(inFlight.incrementAndGet(), Math::max);
+          int[] status = {0};
           client.request(HttpMethod.POST, path)
-              .compose(req -> req.putHeader("content-type", "application/json").send(body))
-              .compose(resp -> resp.body().map(b -> resp.statusCode() == 200 ? b : null))
+              .compose(req -> {
+                long lagUs = (System.nanoTime() - dueNs) / 1000;
+                maxLagUs.accumulateAndGet(lagUs, Math::max);
+                if (lagUs > LATE_SEND_MS * 1000) {
+                  lateSends.incrementAndGet();
+                }
+                return req.putHeader("content-type", "application/json").send(body);
+              })
+              .compose(resp -> {
+                status[0] = resp.statusCode();
+                return resp.body();
+              })
               .onComplete(ar -> {
+                inFlight.decrementAndGet();
                 long latencyUs = (System.nanoTime() - dueNs) / 1000;
                 synchronized (histogram) {
-                  histogram.recordValue(Math.min(latencyUs, histogram.getHighestTrackableValue()));
-                  if (ar.succeeded() && ar.result() != null) {
+                  if (status[0] == 0) {
+                    connectionErrors.incrementAndGet();
+                  } else {
+                    histogram.recordValue(Math.min(latencyUs, histogram.getHighestTrackableValue()));
+                    statuses.merge(status[0], 1L, Long::sum);
+                  }
+                  if (status[0] == 200 && ar.succeeded()) {
                     answered.incrementAndGet();
+                    String key = answerKey(ar.result());
                     if (latencyUs > slaUs) {
                       slaMisses.incrementAndGet();
+                    } else if (!key.startsWith("default")) {
+                      firstGood.accumulateAndGet((dueNs - startNs) / 1_000_000, Math::min);
                     }
-                    answers.merge(answerKey(ar.result()), 1L, Long::sum);
-                  } else {
-                    errors.incrementAndGet();
+                    answers.merge(key, 1L, Long::sum);
                   }
                 }
-                if (answered.get() + errors.get() == total) {
+                if (finished.incrementAndGet() == total) {
                   done.complete(null);
                 }
               });
@@ -112,18 +191,23 @@ public final class LoadGenerator {
           vertx.cancelTimer(id);
         }
       });
+      if (total == 0) {
+        done.complete(null);
+      }
       long sendTimeNs = (long) (total * 1e9 / s.rate());
       try {
         done.get(s.durationMs() + 30_000, TimeUnit.MILLISECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
-        // Whatever has not come back by now counts as an error below.
+        // Whatever has not come back by now counts as a connection error below.
       }
-      long finished = answered.get() + errors.get();
-      errors.addAndGet(total - finished);
-      double achieved = sendTimeNs == 0 ? 0 : answered.get() / (sendTimeNs / 1e9);
       synchronized (histogram) {
-        return new Outcome(s, total, answered.get(), errors.get(), slaMisses.get(), achieved, histogram.copy(),
-            new TreeMap<>(answers));
+        long missing = total - finished.get();
+        long errors = total - answered.get();
+        double achieved = sendTimeNs == 0 ? 0 : answered.get() / (sendTimeNs / 1e9);
+        long good = firstGood.get();
+        return new Outcome(s, total, answered.get(), errors, slaMisses.get(), achieved, histogram.copy(),
+            new TreeMap<>(answers), new TreeMap<>(statuses), connectionErrors.get() + missing, lateSends.get(),
+            maxLagUs.get(), maxInFlight.get(), good == Long.MAX_VALUE ? -1 : good);
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -131,7 +215,7 @@ public final class LoadGenerator {
   }
 
   /** "model/tier N", or "default (reason)". */
-  private static String answerKey(Buffer body) {
+  static String answerKey(Buffer body) {
     try {
       JsonNode p = Json.MAPPER.readTree(body.getBytes()).path("parameters");
       if (p.isMissingNode()) {

@@ -1,0 +1,20 @@
+package dev.rendezvous.bench;
+
+/**
+ * One open-loop measurement of one system at one rate.
+ *
+ * @param system the system's short name
+ * @param rate the target rate, requests per second
+ * @param repetition which repetition, from 1
+ * @param outcome what the load generator saw
+ * @param broker the broker's Fetch and Produce requests during the measurement, or null when the broker is not in
+ *     this JVM
+ */
+public record Measurement(String system, double rate, int repetition, LoadGenerator.Outcome outcome,
+    BrokerRequests.Count broker) {
+
+  /** Broker requests (Fetch + Produce) per HTTP request sent, NaN when not counted. */
+  public double brokerPerRequest() {
+    return broker == null || outcome.sent() == 0 ? Double.NaN : (double) broker.total() / outcome.sent();
+  }
+}
