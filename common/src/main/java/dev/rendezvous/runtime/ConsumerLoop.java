@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Hooks (all optional, all run on the loop's thread): {@code onStart} before subscribing (a model's
  * warm-up), {@code onAssigned} / {@code onRevoked} in the rebalance callbacks, {@code flush} before a
- * {@link CommitPolicy.Kind#DURABLE} commit, {@code afterPoll} after every poll whether it returned records or
+ * {@link CommitPolicy.Kind#DURABLE} commit and {@code afterCommit} after it, {@code afterPoll} after every poll whether it returned records or
  * not (time-driven work), and {@code onStop} last, before the consumer is closed, whether the loop stopped
  * cleanly or on an error.
  */
@@ -415,9 +415,11 @@ public final class ConsumerLoop<K, V> implements Component {
     }
     spec.flush.run();
     consumer.commitSync(handled);
+    int records = handledSinceCommit;
     handled.clear();
     handledSinceCommit = 0;
     lastCommitUs = clock.nowMicros();
+    spec.afterCommit.accept(records);
   }
 
   private void commitOnStop() throws Exception {
@@ -513,6 +515,7 @@ public final class ConsumerLoop<K, V> implements Component {
     private Consumer<Collection<TopicPartition>> onAssigned = p -> { };
     private Consumer<Collection<TopicPartition>> onRevoked = p -> { };
     private Hook flush = () -> { };
+    private java.util.function.IntConsumer afterCommit = n -> { };
     private Hook afterPoll = () -> { };
     private Hook onStop = () -> { };
 
@@ -597,6 +600,12 @@ public final class ConsumerLoop<K, V> implements Component {
     /** Makes every handled record durable; runs before each {@link CommitPolicy.Kind#DURABLE} commit. */
     public Builder<K, V> flush(Hook hook) {
       this.flush = Objects.requireNonNull(hook);
+      return this;
+    }
+
+    /** Told how many records a {@link CommitPolicy.Kind#DURABLE} commit covered, once it succeeded. */
+    public Builder<K, V> afterCommit(java.util.function.IntConsumer hook) {
+      this.afterCommit = Objects.requireNonNull(hook);
       return this;
     }
 

@@ -244,7 +244,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       for (String problem : schedules.problems()) {
         Decoy decoy = new Decoy(DecoyConfig.defaults(problem, options.dataDir().resolve("archive")), bootstrap,
-            Clock.SYSTEM).start();
+            Clock.SYSTEM, metrics).start();
         decoys.add(decoy);
         ready.add(decoy.assigned());
       }
