@@ -207,7 +207,7 @@ public final class EmbeddedSystem implements AutoCloseable {
           (short) 1);
     }
     ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
-        ScheduleControl.DEFAULT_RECENT_MS).start();
+        ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
     Map<Path, String> applied = new HashMap<>();
     for (Path f : scheduleFiles(options.schedulesDir())) {
       String text = Files.readString(f);
