@@ -239,6 +239,45 @@ class ConsumerLoopTest {
   }
 
   @Test
+  void a_durable_loop_flushes_and_commits_what_it_handled_when_its_partitions_are_revoked() throws Exception {
+    String topic = "loop-revoke";
+    KafkaTopics.ensure(broker.bootstrapServers(), List.of(topic), 2, (short) 1);
+    for (int partition = 0; partition < 2; partition++) {
+      for (int i = 0; i < 10; i++) {
+        producer.send(new ProducerRecord<>(topic, partition, null, partition + "-" + i));
+      }
+    }
+    producer.flush();
+    List<String> first = Collections.synchronizedList(new ArrayList<>());
+    List<Integer> flushedAt = Collections.synchronizedList(new ArrayList<>());
+    Properties group = group("revoke-group");
+    try (ConsumerLoop<String, String> a = builder("revoke-a", group, b -> b.forEach(r -> first.add(r.value())))
+        .subscribe(List.of(topic)).commit(CommitPolicy.durable(1_000_000, Duration.ofHours(1)))
+        .flush(() -> flushedAt.add(first.size())).build().start()) {
+      await(() -> first.size() >= 20);
+      assertThat(committed("revoke-group", topic)).as("no threshold reached: nothing committed").isEqualTo(-1);
+
+      List<String> second = Collections.synchronizedList(new ArrayList<>());
+      try (ConsumerLoop<String, String> b = builder("revoke-b", group, x -> x.forEach(r -> second.add(r.value())))
+          .subscribe(List.of(topic)).commit(CommitPolicy.durable(1_000_000, Duration.ofHours(1))).build().start()) {
+        b.assigned().get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        assertThat(flushedAt).as("flushed once, on revocation, after all 20 were handled").containsExactly(20);
+        assertThat(committed("revoke-group", topic, 0)).isEqualTo(10);
+        assertThat(committed("revoke-group", topic, 1)).isEqualTo(10);
+        for (int partition = 0; partition < 2; partition++) {
+          producer.send(new ProducerRecord<>(topic, partition, null, "end-" + partition)).get();
+        }
+        await(() -> first.size() + second.size() >= 22);
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        assertThat(all).as("each record handled exactly once across the two members").hasSize(22)
+            .doesNotHaveDuplicates().contains("end-0", "end-1");
+        assertThat(second).as("the new member reads only what came after the commit").allMatch(v -> v.startsWith("end-"));
+      }
+    }
+  }
+
+  @Test
   void close_stops_a_loop_that_waits_in_poll_or_in_a_backoff_within_a_bound() throws Exception {
     String topic = topic("stop");
     ConsumerLoop<String, String> idle = builder("stop-idle", noGroup(), b -> { })
@@ -304,10 +343,14 @@ class ConsumerLoopTest {
   }
 
   private static long committed(String group, String topic) throws Exception {
+    return committed(group, topic, 0);
+  }
+
+  private static long committed(String group, String topic, int partition) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> offsets =
           admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS);
-      OffsetAndMetadata o = offsets.get(new TopicPartition(topic, 0));
+      OffsetAndMetadata o = offsets.get(new TopicPartition(topic, partition));
       return o == null ? -1 : o.offset();
     }
   }
