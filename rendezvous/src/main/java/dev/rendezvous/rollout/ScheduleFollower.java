@@ -173,8 +173,10 @@ public final class ScheduleFollower implements Component {
           e.getMessage());
       return;
     }
+    // Applied before it joins the history, so that a batch retried after apply threw tries it again.
+    boolean inForce = registry.apply(schedule, a.version());
     h.add(a);
-    if (registry.apply(schedule, a.version())) {
+    if (inForce) {
       for (Consumer<AppliedSchedule> l : listeners) {
         try {
           l.accept(a);
