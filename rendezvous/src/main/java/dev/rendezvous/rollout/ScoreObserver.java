@@ -13,7 +13,6 @@ import dev.rendezvous.runtime.ErrorPolicy;
 import dev.rendezvous.runtime.Health;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -27,8 +26,6 @@ import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Watches the scores topics of some problems and keeps, for each model seen scoring, its role, device,
@@ -43,7 +40,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ScoreObserver implements Component {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ScoreObserver.class);
   static final int MAX_MODELS = 256;
   static final int WINDOW = 256;
 
