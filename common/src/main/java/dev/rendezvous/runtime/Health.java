@@ -24,9 +24,4 @@ public record Health(boolean ready, String reason) {
   public static Health down(String reason) {
     return new Health(false, reason);
   }
-
-  /** Ready only when both are; the reason of the first that is not. */
-  public Health and(Health other) {
-    return !ready ? this : other;
-  }
 }
