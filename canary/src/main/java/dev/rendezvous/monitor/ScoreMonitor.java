@@ -1,16 +1,20 @@
 package dev.rendezvous.monitor;
 
-import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -20,12 +24,9 @@ import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.ToDoubleFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -38,10 +39,11 @@ import org.slf4j.LoggerFactory;
  * Everything is exported through the {@link MeterRegistry} given, tagged with problem, model, version and
  * role; a drift alarm is logged as a warning when it starts and at info when it ends.
  *
- * <p>A dedicated thread reads the scores topic in the monitor's own group from the latest offset (auto
- * commit: a restarted monitor builds new references anyway). Failed scores are ignored.
+ * <p>Its {@link ConsumerLoop} reads the scores topic in the monitor's own group from the latest offset (auto
+ * commit: a restarted monitor builds new references anyway). Failed scores are ignored; a record that is not a
+ * score is skipped and counted ({@code rdv_consumer_poison_skipped_total{loop="monitor-<problem>"}}).
  */
-public final class ScoreMonitor implements AutoCloseable {
+public final class ScoreMonitor implements Component {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScoreMonitor.class);
   private static final int MAX_PENDING_PAIRS = 50_000;
@@ -56,10 +58,7 @@ public final class ScoreMonitor implements AutoCloseable {
   private final MonitorConfig config;
   private final MeterRegistry registry;
   private final Topics topics;
-  private final KafkaConsumer<String, byte[]> consumer;
-  private final Thread thread;
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final CompletableFuture<Void> assigned = new CompletableFuture<>();
+  private final ConsumerLoop<String, byte[]> loop;
   private final Map<String, ModelState> models = new ConcurrentHashMap<>();
   private volatile long notBeforeUs;
   private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024, 0.75f, false) {
@@ -73,22 +72,42 @@ public final class ScoreMonitor implements AutoCloseable {
     this.config = config;
     this.registry = registry;
     this.topics = Topics.of(config.problem());
-    this.consumer = bootstrapServers == null ? null : new KafkaConsumer<>(consumerProps(bootstrapServers, config),
-        new StringDeserializer(), new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, "monitor-" + config.problem());
-    this.thread.setDaemon(true);
+    this.loop = bootstrapServers == null ? null : ConsumerLoop.builder("monitor-" + config.problem(),
+            consumerProps(bootstrapServers, config), new StringDeserializer(), new ByteArrayDeserializer(),
+            this::handle)
+        .subscribe(List.of(topics.scores()))
+        .commit(CommitPolicy.auto(null))
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.SKIP))
+        .metrics(registry)
+        .build();
   }
 
+  @Override
   public ScoreMonitor start() {
-    if (consumer == null) {
+    if (loop == null) {
       throw new IllegalStateException("a monitor made without a Kafka cluster is fed through accept()");
     }
-    thread.start();
+    loop.start();
     return this;
   }
 
+  /** Completes once the monitor owns partitions of the scores topic, their positions resolved. */
   public CompletableFuture<Void> assigned() {
-    return assigned;
+    if (loop == null) {
+      throw new IllegalStateException("a monitor made without a Kafka cluster is fed through accept()");
+    }
+    return loop.assigned();
+  }
+
+  @Override
+  public String name() {
+    return "monitor-" + config.problem();
+  }
+
+  /** The health of its consumer loop; a monitor fed through {@link #accept} is always ready. */
+  @Override
+  public Health health() {
+    return loop == null ? Health.up() : loop.health();
   }
 
   /**
@@ -104,31 +123,12 @@ public final class ScoreMonitor implements AutoCloseable {
     return config;
   }
 
-  private void run() {
-    try {
-      KafkaTopics.subscribeAndResolve(consumer, List.of(topics.scores()), assigned);
-      while (running.get()) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          Score score;
-          try {
-            score = Json.decode(r.value(), Score.class);
-          } catch (RuntimeException e) {
-            LOG.warn("monitor: skipping undecodable score at {}-{} offset {}: {}", r.topic(), r.partition(),
-                r.offset(), e.getMessage());
-            continue;
-          }
-          accept(score);
-        }
+  private void handle(Batch<String, byte[]> batch) {
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      Score score = batch.decode(r, v -> Json.decode(v, Score.class));
+      if (score != null) {
+        accept(score);
       }
-    } catch (WakeupException e) {
-      if (running.get()) {
-        LOG.error("monitor for {} woken unexpectedly", config.problem(), e);
-      }
-    } catch (RuntimeException e) {
-      LOG.error("monitor for {} stopped on an unexpected error", config.problem(), e);
-      assigned.completeExceptionally(e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
     }
   }
 
@@ -208,17 +208,14 @@ public final class ScoreMonitor implements AutoCloseable {
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
     return p;
   }
 
   @Override
   public void close() throws InterruptedException {
-    running.set(false);
-    if (consumer != null) {
-      consumer.wakeup();
-      thread.join(5_000);
+    if (loop != null) {
+      loop.close();
     }
   }
 

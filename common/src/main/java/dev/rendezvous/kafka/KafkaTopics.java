@@ -53,23 +53,4 @@ public final class KafkaTopics {
       throw new IllegalStateException("interrupted while creating topics", e);
     }
   }
-
-  /**
-   * Subscribes the consumer and completes {@code assigned} once it owns partitions. Positions are resolved in
-   * the assignment callback, so that with {@code auto.offset.reset=latest} nothing produced after readiness is
-   * skipped by a reset that would otherwise happen later, at the first fetch. Call from the consumer's thread.
-   */
-  public static void subscribeAndResolve(org.apache.kafka.clients.consumer.Consumer<?, ?> consumer,
-      java.util.Collection<String> topics, java.util.concurrent.CompletableFuture<Void> assigned) {
-    consumer.subscribe(topics, new org.apache.kafka.clients.consumer.ConsumerRebalanceListener() {
-      @Override
-      public void onPartitionsRevoked(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {}
-
-      @Override
-      public void onPartitionsAssigned(java.util.Collection<org.apache.kafka.common.TopicPartition> partitions) {
-        partitions.forEach(consumer::position);
-        assigned.complete(null);
-      }
-    });
-  }
 }

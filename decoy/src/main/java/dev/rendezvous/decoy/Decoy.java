@@ -4,43 +4,48 @@ import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
-import java.util.Collection;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The recorder. A dedicated thread reads a problem's input, scores and outcomes topics in the decoy's own
- * consumer group and appends every record to the archive ({@link SegmentWriter}), its value byte for byte.
+ * The recorder. Its {@link ConsumerLoop} reads a problem's input, scores and outcomes topics in the decoy's
+ * own consumer group, and the decoy appends every record to the archive ({@link SegmentWriter}), its value
+ * byte for byte.
  *
- * <p>Delivery: at least once, and nothing lost. Offsets are committed (synchronously) only after the records
- * before them were written and forced to disk, so a crash at any moment loses no record: what was not
- * committed is read again and written again, and {@link ArchiveReader#readDistinct} drops the second copy.
- * A new group starts at the earliest offset Kafka still holds, so a decoy started late archives history.
- * The decoy never writes to Kafka.
+ * <p>Delivery: at least once, and nothing lost. Offsets are committed (synchronously, {@link
+ * CommitPolicy.Kind#DURABLE}) only after the records before them were written and forced to disk: every
+ * {@code flushIntervalMs} or {@code flushMaxRecords}, when partitions are revoked (another member takes over
+ * from exactly what is on disk) and on stop. A crash at any moment loses no record: what was not committed is
+ * read again and written again, and {@link ArchiveReader#readDistinct} drops the second copy. A batch that
+ * cannot be written (a full disk) is retried with backoff; when the retries are spent the decoy stops reading
+ * and says so: its health turns not-ready, {@code rdv_consumer_failures_total{loop="decoy-<problem>"}} counts
+ * it, and the error is logged; nothing after the last commit is lost, a restart reads it again. A new group
+ * starts at the earliest offset Kafka still holds, so a decoy started late archives history. The decoy never
+ * writes to Kafka.
  */
-public final class Decoy implements AutoCloseable {
+public final class Decoy implements Component {
 
   private static final Logger LOG = LoggerFactory.getLogger(Decoy.class);
 
@@ -48,20 +53,20 @@ public final class Decoy implements AutoCloseable {
   private final Clock clock;
   private final Topics topics;
   private final ArchiveLayout layout;
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final ConsumerLoop<String, byte[]> loop;
   private final Map<Kind, SegmentWriter> writers = new EnumMap<>(Kind.class);
-  private final Map<TopicPartition, OffsetAndMetadata> pending = new HashMap<>();
-  private final Thread thread;
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final CompletableFuture<Void> assigned = new CompletableFuture<>();
   private final AtomicLong archived = new AtomicLong();
   private final AtomicLong skippedWarmUp = new AtomicLong();
   private final AtomicLong committed = new AtomicLong();
-  private int pendingRecords;
-  private long lastSyncMs;
   private long nextSweepMs;
 
+  /** A decoy whose consumer meters are kept but not exported; for tools and tests. */
   public Decoy(DecoyConfig config, String bootstrapServers, Clock clock) {
+    this(config, bootstrapServers, clock, new SimpleMeterRegistry());
+  }
+
+  /** A decoy whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}. */
+  public Decoy(DecoyConfig config, String bootstrapServers, Clock clock, MeterRegistry metrics) {
     this.config = config;
     this.clock = clock;
     this.topics = Topics.of(config.problem());
@@ -72,20 +77,47 @@ public final class Decoy implements AutoCloseable {
       writers.put(kind, new SegmentWriter(layout, config.problem(), kind, writerId, config.segmentMaxBytes(),
           config.segmentMaxAgeMs(), clock));
     }
-    this.consumer = new KafkaConsumer<>(consumerProps(bootstrapServers, config), new StringDeserializer(),
-        new ByteArrayDeserializer());
-    this.thread = new Thread(this::run, "decoy-" + config.problem());
-    this.thread.setDaemon(true);
+    this.loop = ConsumerLoop.builder("decoy-" + config.problem(), consumerProps(bootstrapServers, config),
+            new StringDeserializer(), new ByteArrayDeserializer(), this::archive)
+        .subscribe(List.of(topics.input(), topics.scores(), topics.outcomes()))
+        .commit(CommitPolicy.durable(config.flushMaxRecords(), Duration.ofMillis(config.flushIntervalMs())))
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.FAIL))
+        .pollTimeout(Duration.ofMillis(100))
+        .clock(clock)
+        .metrics(metrics)
+        .onAssigned(partitions -> {
+          if (!partitions.isEmpty()) {
+            LOG.info("decoy for {} archives {} partition(s) to {}", config.problem(), partitions.size(),
+                layout.problemDir(config.problem()));
+          }
+        })
+        .flush(this::sync)
+        .afterCommit(committed::addAndGet)
+        .afterPoll(this::sweepIfDue)
+        .onStop(this::closeWriters)
+        .build();
   }
 
+  @Override
   public Decoy start() {
-    thread.start();
+    loop.start();
     return this;
   }
 
-  /** Completes once the decoy owns partitions of its topics. */
+  /** Completes once the decoy owns partitions of its topics (or fails when its loop does first). */
   public CompletableFuture<Void> assigned() {
-    return assigned;
+    return loop.assigned();
+  }
+
+  @Override
+  public String name() {
+    return loop.name();
+  }
+
+  /** Not ready before its partitions are assigned, while a batch it could not write is retried, and after it gave up. */
+  @Override
+  public Health health() {
+    return loop.health();
   }
 
   public DecoyConfig config() {
@@ -107,56 +139,9 @@ public final class Decoy implements AutoCloseable {
     return committed.get();
   }
 
-  private void run() {
-    try {
-      consumer.subscribe(List.of(topics.input(), topics.scores(), topics.outcomes()), new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          syncAndCommit(); // another member takes over from exactly what is on disk
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          if (!partitions.isEmpty()) {
-            partitions.forEach(consumer::position);
-            LOG.info("decoy for {} archives {} partition(s) to {}", config.problem(), partitions.size(),
-                layout.problemDir(config.problem()));
-            assigned.complete(null);
-          }
-        }
-      });
-      lastSyncMs = nowMs();
-      while (running.get()) {
-        sweepIfDue();
-        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(100));
-        for (ConsumerRecord<String, byte[]> r : records) {
-          archive(r);
-        }
-        if (pendingRecords >= config.flushMaxRecords()
-            || (!pending.isEmpty() && nowMs() - lastSyncMs >= config.flushIntervalMs())) {
-          syncAndCommit();
-        }
-      }
-      syncAndCommit();
-    } catch (WakeupException e) {
-      if (running.get()) {
-        LOG.error("decoy for {} woken unexpectedly", config.problem(), e);
-      } else {
-        syncAndCommit();
-      }
-    } catch (RuntimeException e) {
-      LOG.error("decoy for {} stopped on an unexpected error; nothing after offsets last committed is lost, "
-          + "a restart reads it again", config.problem(), e);
-      assigned.completeExceptionally(e);
-    } finally {
-      for (SegmentWriter w : writers.values()) {
-        try {
-          w.close();
-        } catch (IOException e) {
-          LOG.warn("decoy could not close {}: {}", w.file(), e.getMessage());
-        }
-      }
-      consumer.close(Duration.ofSeconds(2));
+  private void archive(Batch<String, byte[]> batch) {
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      archive(r);
     }
   }
 
@@ -194,15 +179,10 @@ public final class Decoy implements AutoCloseable {
       }
       archived.incrementAndGet();
     }
-    pending.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
-    pendingRecords++;
   }
 
-  /** Makes everything written so far durable, then commits the offsets after it. */
-  private void syncAndCommit() {
-    if (pending.isEmpty()) {
-      return;
-    }
+  /** Forces everything written so far to disk; the loop commits the offsets after it. */
+  private void sync() {
     try {
       for (SegmentWriter w : writers.values()) {
         w.sync();
@@ -210,27 +190,26 @@ public final class Decoy implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("decoy cannot sync its archive under " + layout.root(), e);
     }
-    consumer.commitSync(pending);
-    committed.addAndGet(pendingRecords);
-    pending.clear();
-    pendingRecords = 0;
-    lastSyncMs = nowMs();
   }
 
-  private void sweepIfDue() {
+  private void sweepIfDue() throws Exception {
     long now = nowMs();
     if (now >= nextSweepMs) {
       // Close segments that have aged while idle first, so that retention never deletes an open file.
-      syncAndCommit();
-      try {
-        for (SegmentWriter w : writers.values()) {
-          w.sync();
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("decoy cannot sync its archive under " + layout.root(), e);
-      }
+      loop.commitNow();
+      sync();
       Retention.sweep(layout, config.problem(), now, config.retentionHours());
       nextSweepMs = now + 600_000L;
+    }
+  }
+
+  private void closeWriters() {
+    for (SegmentWriter w : writers.values()) {
+      try {
+        w.close();
+      } catch (IOException e) {
+        LOG.warn("decoy could not close {}: {}", w.file(), e.getMessage());
+      }
     }
   }
 
@@ -244,7 +223,6 @@ public final class Decoy implements AutoCloseable {
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + ProcessHandle.current().pid());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
     p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
@@ -257,8 +235,6 @@ public final class Decoy implements AutoCloseable {
   /** Stops reading, makes what was read durable and commits it. */
   @Override
   public void close() throws InterruptedException {
-    running.set(false);
-    consumer.wakeup();
-    thread.join(10_000);
+    loop.close();
   }
 }

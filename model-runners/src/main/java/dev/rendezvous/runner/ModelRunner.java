@@ -7,10 +7,15 @@ import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
-import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.HdrTimer;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -21,21 +26,15 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -44,16 +43,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scores every request of one problem with one model. A dedicated thread polls the input topic, drops
+ * Scores every request of one problem with one model. Its {@link ConsumerLoop} polls the input topic; it drops
  * requests whose deadline has passed (counted, never scored), scores the rest in batches of at most
  * {@code batch_size}, and writes one score per request, an error score when inference fails.
  *
  * <p>Delivery: offsets are auto-committed on the poll after a batch's scores were handed to the producer,
  * so a request is scored at least once unless the process dies with scores still in the producer's
  * buffer; such requests would be past their deadline by the time a replacement reads them anyway. A new
- * consumer group starts at the end of the topic: a new model scores live traffic, not history.
+ * consumer group starts at the end of the topic: a new model scores live traffic, not history. A record that
+ * is not a request is skipped (counted in {@code rdv_consumer_poison_skipped_total}); a batch whose handling
+ * throws (the producer refusing a score, say) is retried with backoff and then skipped, since its requests
+ * are past their deadline by then.
  */
-public final class ModelRunner implements AutoCloseable {
+public final class ModelRunner implements Component {
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelRunner.class);
 
@@ -61,17 +63,12 @@ public final class ModelRunner implements AutoCloseable {
   private final Clock clock;
   private final ScoringModel model;
   private final Topics topics;
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final ConsumerLoop<String, byte[]> loop;
   private final KafkaProducer<String, byte[]> producer;
-  private final Thread thread;
-  private final AtomicBoolean running = new AtomicBoolean(true);
-  private final CompletableFuture<Void> assigned = new CompletableFuture<>();
   private final AtomicLong scored = new AtomicLong();
   private final AtomicLong skippedExpired = new AtomicLong();
   private final AtomicLong errors = new AtomicLong();
   private final String device;
-  private final AtomicLong lag = new AtomicLong();
-  private long lagMeasuredAtNanos;
   private final HdrTimer inferenceTime;
   private final HdrTimer scoreLatency;
   private final DistributionSummary batchSizes;
@@ -96,8 +93,15 @@ public final class ModelRunner implements AutoCloseable {
     this.topics = Topics.of(config.problem());
     this.model = ScoringModel.open(config);
     this.device = model.device();
-    this.consumer = new KafkaConsumer<>(consumerProps(bootstrapServers, config), new StringDeserializer(),
-        new ByteArrayDeserializer());
+    this.loop = ConsumerLoop.builder("runner-" + config.problem() + "-" + config.modelId(),
+            consumerProps(bootstrapServers, config), new StringDeserializer(), new ByteArrayDeserializer(),
+            this::handle)
+        .subscribe(List.of(topics.input()))
+        .commit(CommitPolicy.auto(Duration.ofSeconds(1)))
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.SKIP))
+        .onStart(this::warmUp)
+        .metrics(metrics)
+        .build();
     this.producer = new KafkaProducer<>(producerProps(bootstrapServers, config.runnerId()),
         new StringSerializer(), new ByteArraySerializer());
     Tags tags = Tags.of("problem", config.problem(), "model", config.modelId());
@@ -117,7 +121,7 @@ public final class ModelRunner implements AutoCloseable {
     this.skippedCounter = Counter.builder("rdv.runner.skipped.expired")
         .description("Requests dropped unscored because their deadline had passed when read")
         .tags(tags).register(metrics);
-    Gauge.builder("rdv.runner.consumer.lag", lag, AtomicLong::get).strongReference(true)
+    Gauge.builder("rdv.runner.consumer.lag", loop, ConsumerLoop::lag).strongReference(true)
         .description("Input records not yet read by this runner, summed over its partitions")
         .baseUnit("records").tags(tags).register(metrics);
     Gauge.builder("rdv.runner.info", () -> 1).strongReference(true)
@@ -129,20 +133,31 @@ public final class ModelRunner implements AutoCloseable {
         .description("When this runner started, seconds since the epoch").baseUnit("seconds")
         .tags(tags).tag("version", config.modelVersion()).register(metrics);
     this.scores = new ScoreHistogram(metrics, config.problem(), config.modelId(), config.modelVersion(), role);
-    this.consumerMetrics = Metrics.bindKafka(metrics, consumer, "runner");
+    this.consumerMetrics = Metrics.bindKafka(metrics, loop.consumer(), "runner");
     this.producerMetrics = Metrics.bindKafka(metrics, producer, "runner");
-    this.thread = new Thread(this::run, "runner-" + config.modelId());
-    this.thread.setDaemon(true);
   }
 
   /** Starts polling; {@link #assigned()} completes once this runner owns input partitions. */
+  @Override
   public ModelRunner start() {
-    thread.start();
+    loop.start();
     return this;
   }
 
+  /** Completes once the model is warm and this runner owns input partitions, their positions resolved. */
   public CompletableFuture<Void> assigned() {
-    return assigned;
+    return loop.assigned();
+  }
+
+  @Override
+  public String name() {
+    return loop.name();
+  }
+
+  /** The health of its consumer loop: ready once assigned, not ready while a batch is retried or after a failure. */
+  @Override
+  public Health health() {
+    return loop.health();
   }
 
   public RunnerConfig config() {
@@ -166,29 +181,6 @@ public final class ModelRunner implements AutoCloseable {
     return device;
   }
 
-  private void run() {
-    try {
-      warmUp();
-      KafkaTopics.subscribeAndResolve(consumer, List.of(topics.input()), assigned);
-      while (running.get()) {
-        ConsumerRecords<String, byte[]> records = consumer.poll(Duration.ofMillis(200));
-        if (!records.isEmpty()) {
-          handle(records);
-        }
-        measureLag();
-      }
-    } catch (WakeupException e) {
-      if (running.get()) {
-        LOG.error("runner {} woken unexpectedly", config.modelId(), e);
-      }
-    } catch (RuntimeException e) {
-      LOG.error("runner {} stopped on an unexpected error", config.modelId(), e);
-      assigned.completeExceptionally(e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
-    }
-  }
-
   /** Pays the first-call costs (session initialisation, producer metadata) before the first request. */
   private void warmUp() {
     try {
@@ -199,16 +191,12 @@ public final class ModelRunner implements AutoCloseable {
     producer.partitionsFor(topics.scores());
   }
 
-  private void handle(ConsumerRecords<String, byte[]> records) {
+  private void handle(Batch<String, byte[]> records) {
     long now = clock.nowMicros();
     List<InferenceRequest> live = new ArrayList<>(records.count());
     for (ConsumerRecord<String, byte[]> record : records) {
-      InferenceRequest request;
-      try {
-        request = Json.decode(record.value(), InferenceRequest.class);
-      } catch (RuntimeException e) {
-        LOG.warn("skipping undecodable input record at {}-{} offset {}: {}", record.topic(),
-            record.partition(), record.offset(), e.getMessage());
+      InferenceRequest request = records.decode(record, v -> Json.decode(v, InferenceRequest.class));
+      if (request == null) {
         continue;
       }
       if (request.deadlineAtUs() <= now) {
@@ -277,21 +265,6 @@ public final class ModelRunner implements AutoCloseable {
     });
   }
 
-  /** Sums the lag of the assigned partitions, at most twice a second; runs on the polling thread. */
-  private void measureLag() {
-    long now = System.nanoTime();
-    if (now - lagMeasuredAtNanos < 500_000_000L) {
-      return;
-    }
-    lagMeasuredAtNanos = now;
-    long sum = 0;
-    for (TopicPartition tp : consumer.assignment()) {
-      OptionalLong l = consumer.currentLag(tp);
-      sum += l.orElse(0);
-    }
-    lag.set(sum);
-  }
-
   private void injectFault() {
     double delayMs = config.faultDelayMs();
     if (config.faultDelayRandomMs() > 0) {
@@ -312,8 +285,6 @@ public final class ModelRunner implements AutoCloseable {
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.runnerId());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "true");
-    p.put(ConsumerConfig.AUTO_COMMIT_INTERVAL_MS_CONFIG, "1000");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.max(config.batchSize(), 500)));
     return p;
   }
@@ -326,9 +297,7 @@ public final class ModelRunner implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    running.set(false);
-    consumer.wakeup();
-    thread.join(5_000);
+    loop.close();
     consumerMetrics.close();
     producerMetrics.close();
     producer.close(Duration.ofSeconds(2));

@@ -71,7 +71,8 @@ class RunnerMetricsTest {
             new ByteArraySerializer())) {
       runner.assigned().get(30, TimeUnit.SECONDS);
       long later = Clock.SYSTEM.nowMicros() + 60_000_000L;
-      // 40 live rows, 5 warm-ups (scored but not in the distribution), 3 expired, 2 of the wrong shape.
+      // 40 live rows, 5 warm-ups (scored but not in the distribution), 3 expired, 1 that is not a request, 2 of
+      // the wrong shape.
       for (int i = 0; i < 40; i++) {
         send(producer, request("live-" + i, "client", i, later));
       }
@@ -81,6 +82,7 @@ class RunnerMetricsTest {
       for (int i = 0; i < 3; i++) {
         send(producer, request("old-" + i, "client", i, Clock.SYSTEM.nowMicros() - 1_000));
       }
+      producer.send(new ProducerRecord<>(TOPICS.input(), "garbage", "not a request".getBytes()));
       for (int i = 0; i < 2; i++) {
         send(producer, new InferenceRequest("bad-" + i, "client", PROBLEM, TOPICS.results() + ":0",
             Clock.SYSTEM.nowMicros(), later,
@@ -88,6 +90,12 @@ class RunnerMetricsTest {
       }
       producer.flush();
       awaitCount(() -> counter(metrics, "rdv.runner.scored"), 45);
+      String loop = "runner-" + PROBLEM + "-bc-logreg";
+      awaitCount(() -> metrics.get("rdv.consumer.records").tag("loop", loop).counter().count(), 51);
+      assertThat(metrics.get("rdv.consumer.poison.skipped").tag("loop", loop).counter().count()).isEqualTo(1);
+      assertThat(metrics.get("rdv.consumer.handler.errors").tag("loop", loop).counter().count()).isZero();
+      assertThat(metrics.get("rdv.consumer.ready").tag("loop", loop).gauge().value()).isEqualTo(1);
+      assertThat(runner.health().ready()).isTrue();
 
       assertThat(counter(metrics, "rdv.runner.skipped.expired")).isEqualTo(3);
       assertThat(metrics.get("rdv.runner.errors").tag("kind", "incompatible").counter().count()).isEqualTo(2);

@@ -2,6 +2,8 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.ConsumerLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -17,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -28,7 +29,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 /**
  * The transport limit: HTTP in, three topic hops, HTTP out, and nothing else. It mirrors the rendezvous path
  * with the same clients and settings (a Vert.x front that produces and reads its own results partition, a
- * dedicated-thread relay like a runner, a Vert.x relay like the rendezvous) but parses nothing and decides
+ * consumer-loop relay like a runner, a Vert.x relay like the rendezvous) but parses nothing and decides
  * nothing: the request body comes back as the answer.
  */
 public final class RelayBaseline implements AutoCloseable {
@@ -37,14 +38,12 @@ public final class RelayBaseline implements AutoCloseable {
 
   private final Vertx vertx;
   private final HttpServer server;
-  private final Thread runnerLike;
-  private final AtomicBoolean running;
+  private final ConsumerLoop<String, byte[]> runnerLike;
 
-  private RelayBaseline(Vertx vertx, HttpServer server, Thread runnerLike, AtomicBoolean running) {
+  private RelayBaseline(Vertx vertx, HttpServer server, ConsumerLoop<String, byte[]> runnerLike) {
     this.vertx = vertx;
     this.server = server;
     this.runnerLike = runnerLike;
-    this.running = running;
   }
 
   public static RelayBaseline start(String bootstrap, int partitions) throws Exception {
@@ -55,35 +54,23 @@ public final class RelayBaseline implements AutoCloseable {
     Vertx vertx = Vertx.vertx();
     Map<String, String> producerProps = KafkaSettings.producer(bootstrap);
 
-    // Hop 1 -> 2, like a runner: a dedicated thread with the raw clients.
-    AtomicBoolean running = new AtomicBoolean(true);
+    // Hop 1 -> 2, like a runner: a consumer loop with the raw clients.
     Properties cp = KafkaSettings.consumerProperties(bootstrap);
     cp.put("group.id", PREFIX + ".runner-like");
     cp.put("auto.offset.reset", "latest");
     Properties pp = new Properties();
     pp.putAll(producerProps);
-    var rawConsumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(cp, new StringDeserializer(),
-        new ByteArrayDeserializer());
     var rawProducer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(pp, new StringSerializer(),
         new ByteArraySerializer());
-    java.util.concurrent.CompletableFuture<Void> relayAssigned = new java.util.concurrent.CompletableFuture<>();
-    Thread runnerLike = new Thread(() -> {
-      KafkaTopics.subscribeAndResolve(rawConsumer, List.of(a), relayAssigned);
-      try {
-        while (running.get()) {
-          for (ConsumerRecord<String, byte[]> r : rawConsumer.poll(Duration.ofMillis(100))) {
-            rawProducer.send(new ProducerRecord<>(b, r.key(), r.value()));
-          }
-        }
-      } catch (org.apache.kafka.common.errors.WakeupException e) {
-        // closing
-      } finally {
-        rawConsumer.close();
-        rawProducer.close();
-      }
-    }, "relay-runner-like");
-    runnerLike.setDaemon(true);
-    runnerLike.start();
+    ConsumerLoop<String, byte[]> runnerLike = ConsumerLoop.<String, byte[]>builder("relay-runner-like", cp,
+            new StringDeserializer(), new ByteArrayDeserializer(), batch -> {
+              for (ConsumerRecord<String, byte[]> r : batch) {
+                rawProducer.send(new ProducerRecord<>(b, r.key(), r.value()));
+              }
+            })
+        .subscribe(List.of(a)).commit(CommitPolicy.auto(null)).pollTimeout(Duration.ofMillis(100))
+        .onStop(rawProducer::close)
+        .build().start();
 
     // Hop 2 -> 3, like the rendezvous: Vert.x clients, results sent to the front's partition.
     Map<String, String> groupProps = KafkaSettings.consumer(bootstrap);
@@ -122,10 +109,10 @@ public final class RelayBaseline implements AutoCloseable {
     frontIn.pollTimeout(Duration.ofMillis(100));
     TopicPartition own = new TopicPartition(c, 0);
     await(frontIn.assign(java.util.Set.of(own)).compose(v -> frontIn.seekToEnd(own)));
-    relayAssigned.get(60, TimeUnit.SECONDS);
+    runnerLike.assigned().get(60, TimeUnit.SECONDS);
     await(middleAssigned.future());
     await(server.listen(0, "127.0.0.1"));
-    return new RelayBaseline(vertx, server, runnerLike, running);
+    return new RelayBaseline(vertx, server, runnerLike);
   }
 
   public String url() {
@@ -134,8 +121,7 @@ public final class RelayBaseline implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    running.set(false);
-    runnerLike.join(5_000);
+    runnerLike.close();
     await(vertx.close());
   }
 

@@ -207,7 +207,7 @@ public final class EmbeddedSystem implements AutoCloseable {
           (short) 1);
     }
     ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
-        ScheduleControl.DEFAULT_RECENT_MS).start();
+        ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
     Map<Path, String> applied = new HashMap<>();
     for (Path f : scheduleFiles(options.schedulesDir())) {
       String text = Files.readString(f);
@@ -244,7 +244,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       for (String problem : schedules.problems()) {
         Decoy decoy = new Decoy(DecoyConfig.defaults(problem, options.dataDir().resolve("archive")), bootstrap,
-            Clock.SYSTEM).start();
+            Clock.SYSTEM, metrics).start();
         decoys.add(decoy);
         ready.add(decoy.assigned());
       }

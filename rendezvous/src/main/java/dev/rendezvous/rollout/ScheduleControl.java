@@ -67,14 +67,21 @@ public final class ScheduleControl implements AutoCloseable {
    */
   public ScheduleControl(String bootstrapServers, Set<String> problems, ScheduleRegistry registry,
       List<RunnerConfig> runners, Clock clock, long recentMs) {
+    this(bootstrapServers, problems, registry, runners, clock, recentMs,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  /** The same, with the follower's and the observer's consumer loops registering their meters with {@code metrics}. */
+  public ScheduleControl(String bootstrapServers, Set<String> problems, ScheduleRegistry registry,
+      List<RunnerConfig> runners, Clock clock, long recentMs, io.micrometer.core.instrument.MeterRegistry metrics) {
     this.bootstrapServers = bootstrapServers;
     this.problems = Set.copyOf(problems);
     this.registry = registry;
     this.runners = List.copyOf(runners);
     this.clock = clock;
     this.recentMs = recentMs;
-    this.follower = new ScheduleFollower(bootstrapServers, problems, registry);
-    this.observer = new ScoreObserver(bootstrapServers, problems, clock);
+    this.follower = new ScheduleFollower(bootstrapServers, problems, registry, metrics);
+    this.observer = new ScoreObserver(bootstrapServers, problems, clock, metrics);
   }
 
   /** Starts following the schedule logs and watching the scores; returns once the logs have been read. */

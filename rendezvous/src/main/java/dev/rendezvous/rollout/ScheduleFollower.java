@@ -1,11 +1,19 @@
 package dev.rendezvous.rollout;
 
+import dev.rendezvous.common.Json;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleException;
 import dev.rendezvous.schedule.ScheduleLoader;
 import dev.rendezvous.schedule.ScheduleRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,9 +24,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,41 +35,65 @@ import org.slf4j.LoggerFactory;
  * {@link ScheduleRegistry}, so that every process (proxy and each rendezvous instance) runs the versions
  * in the same order. It reads from the beginning, so it also holds each problem's history.
  *
- * <p>A dedicated thread polls with the raw Kafka consumer, without a consumer group and without committing:
+ * <p>Its {@link ConsumerLoop} assigns the logs' partitions, without a consumer group and without committing:
  * every follower reads the whole log (a few kilobytes per version). A version not newer than the one in
  * force is ignored, so versions only move forward. A record that no longer parses (written by a newer
- * release, say) is logged and skipped, and the schedule in force stays.
+ * release, say) is logged and skipped ({@code rdv_consumer_poison_skipped_total{loop="schedule-follower"}}),
+ * and the schedule in force stays.
  */
-public final class ScheduleFollower implements AutoCloseable {
+public final class ScheduleFollower implements Component {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScheduleFollower.class);
 
   private final ScheduleRegistry registry;
   private final Set<TopicPartition> partitions;
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final ConsumerLoop<String, byte[]> loop;
   private final Map<String, List<AppliedSchedule>> history = new ConcurrentHashMap<>();
   private final List<Consumer<AppliedSchedule>> listeners = new CopyOnWriteArrayList<>();
-  private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
-  private final Thread thread;
-  private volatile boolean running = true;
 
-  /** Creates each problem's log if missing and starts following from its beginning. */
+  /** A follower whose consumer meters are kept but not exported. */
   public ScheduleFollower(String bootstrapServers, Set<String> problems, ScheduleRegistry registry) {
+    this(bootstrapServers, problems, registry, new SimpleMeterRegistry());
+  }
+
+  /**
+   * Creates each problem's log if missing; {@link #start} follows them from their beginning. Its consumer loop
+   * registers its {@code rdv_consumer_*} meters with {@code metrics}.
+   */
+  public ScheduleFollower(String bootstrapServers, Set<String> problems, ScheduleRegistry registry,
+      MeterRegistry metrics) {
     this.registry = registry;
     for (String p : problems) {
       ScheduleLog.ensureTopic(bootstrapServers, p);
       history.put(p, new CopyOnWriteArrayList<>());
     }
     this.partitions = ScheduleLog.partitions(problems);
-    this.consumer = ScheduleLog.consumer(bootstrapServers);
-    this.thread = new Thread(this::run, "schedule-follower");
-    thread.setDaemon(true);
+    this.loop = ConsumerLoop.builder("schedule-follower", ScheduleLog.consumerProperties(bootstrapServers),
+            new StringDeserializer(), new ByteArrayDeserializer(), this::handle)
+        .assign(partitions, ConsumerLoop.StartPosition.BEGINNING)
+        .commit(CommitPolicy.none())
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.SKIP))
+        .pollTimeout(Duration.ofMillis(100))
+        .metrics(metrics)
+        .build();
   }
 
-  /** Starts the following thread. */
+  /** Starts following. */
+  @Override
   public ScheduleFollower start() {
-    thread.start();
+    loop.start();
     return this;
+  }
+
+  @Override
+  public String name() {
+    return loop.name();
+  }
+
+  /** The health of its consumer loop: ready once the logs are assigned. */
+  @Override
+  public Health health() {
+    return loop.health();
   }
 
   /** Called on the following thread with each version put in force, after the registry has it. */
@@ -71,13 +103,13 @@ public final class ScheduleFollower implements AutoCloseable {
 
   /** Completes once everything that was in the logs when following began has been read. */
   public CompletableFuture<Void> caughtUp() {
-    return caughtUp;
+    return loop.caughtUp();
   }
 
   /** Waits for {@link #caughtUp()}, failing with a clear message after {@code timeout}. */
   public void awaitCaughtUp(Duration timeout) throws Exception {
     try {
-      caughtUp.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      loop.caughtUp().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (java.util.concurrent.TimeoutException e) {
       throw new IllegalStateException("schedule logs " + partitions + " not read within " + timeout, e);
     }
@@ -111,29 +143,15 @@ public final class ScheduleFollower implements AutoCloseable {
     return true;
   }
 
-  private void run() {
-    try {
-      consumer.assign(partitions);
-      consumer.seekToBeginning(partitions);
-      Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
-      while (running) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          AppliedSchedule a = ScheduleLog.decode(r);
-          if (a != null) {
-            take(a);
-          }
-        }
-        if (!caughtUp.isDone() && ends.entrySet().stream().allMatch(e -> consumer.position(e.getKey()) >= e.getValue())) {
-          caughtUp.complete(null);
-        }
+  private void handle(Batch<String, byte[]> batch) {
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      if (r.value() == null) {
+        continue; // a tombstone: compaction's business, not a version
       }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("schedule follower stopped: {}", e.getMessage(), e);
-      caughtUp.completeExceptionally(e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
+      AppliedSchedule a = batch.decode(r, v -> Json.decode(v, AppliedSchedule.class));
+      if (a != null) {
+        take(a);
+      }
     }
   }
 
@@ -154,8 +172,10 @@ public final class ScheduleFollower implements AutoCloseable {
           e.getMessage());
       return;
     }
+    // Applied before it joins the history, so that a batch retried after apply threw tries it again.
+    boolean inForce = registry.apply(schedule, a.version());
     h.add(a);
-    if (registry.apply(schedule, a.version())) {
+    if (inForce) {
       for (Consumer<AppliedSchedule> l : listeners) {
         try {
           l.accept(a);
@@ -168,12 +188,6 @@ public final class ScheduleFollower implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    if (thread.isAlive()) {
-      consumer.wakeup();
-      thread.join(5_000);
-    } else if (thread.getState() == Thread.State.NEW) {
-      consumer.close(Duration.ofSeconds(2));
-    }
+    loop.close();
   }
 }

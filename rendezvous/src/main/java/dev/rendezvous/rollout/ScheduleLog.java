@@ -186,13 +186,19 @@ public final class ScheduleLog {
   }
 
   static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
-    Map<String, Object> props = new HashMap<>();
+    return new KafkaConsumer<>(consumerProperties(bootstrapServers), new StringDeserializer(),
+        new ByteArrayDeserializer());
+  }
+
+  /** A reader of schedule logs: no group, committed transactions only. */
+  static java.util.Properties consumerProperties(String bootstrapServers) {
+    java.util.Properties props = new java.util.Properties();
     props.put("bootstrap.servers", bootstrapServers);
     props.put("enable.auto.commit", "false");
     props.put("isolation.level", "read_committed");
     props.put("fetch.min.bytes", "1");
     props.put("fetch.max.wait.ms", "100");
-    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+    return props;
   }
 
   private static KafkaProducer<String, byte[]> producer(String bootstrapServers, String problem) {

@@ -5,7 +5,14 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
-import java.time.Duration;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -13,17 +20,12 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Watches the scores topics of some problems and keeps, for each model seen scoring, its role, device,
@@ -31,13 +33,13 @@ import org.slf4j.LoggerFactory;
  * run in shadow, and how a schedule naming a model that nobody runs is noticed.
  *
  * <p>Bounded: at most {@value #MAX_MODELS} models per problem are remembered (the longest silent is
- * forgotten first) and latency is kept for the last {@value #WINDOW} scores of each. It reads every
- * partition from the end, without a consumer group, on one daemon thread; a score is counted at most once
- * while this observer runs, and scores written while it was not running are not seen.
+ * forgotten first) and latency is kept for the last {@value #WINDOW} scores of each. Its {@link ConsumerLoop}
+ * reads every partition from the end, without a consumer group; a score is counted at most once while this
+ * observer runs, and scores written while it was not running are not seen. A record that is not a score is
+ * skipped and counted ({@code rdv_consumer_poison_skipped_total{loop="score-observer"}}).
  */
-public final class ScoreObserver implements AutoCloseable {
+public final class ScoreObserver implements Component {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ScoreObserver.class);
   static final int MAX_MODELS = 256;
   static final int WINDOW = 256;
 
@@ -87,31 +89,50 @@ public final class ScoreObserver implements AutoCloseable {
   }
 
   private final Clock clock;
-  private final KafkaConsumer<String, byte[]> consumer;
+  private final ConsumerLoop<String, byte[]> loop;
   private final Map<String, String> problemOfTopic = new HashMap<>();
   private final Map<String, LinkedHashMap<String, Tally>> byProblem = new HashMap<>();
-  private final Thread thread;
-  private volatile boolean running = true;
 
+  /** An observer whose consumer meters are kept but not exported. */
   public ScoreObserver(String bootstrapServers, Set<String> problems, Clock clock) {
+    this(bootstrapServers, problems, clock, new SimpleMeterRegistry());
+  }
+
+  /** An observer whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}. */
+  public ScoreObserver(String bootstrapServers, Set<String> problems, Clock clock, MeterRegistry metrics) {
     this.clock = clock;
-    Map<String, Object> props = new HashMap<>();
+    Properties props = new Properties();
     props.put("bootstrap.servers", bootstrapServers);
-    props.put("enable.auto.commit", "false");
     props.put("fetch.max.wait.ms", "200");
     props.put("max.poll.records", "2000");
-    this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
     for (String p : problems) {
       problemOfTopic.put(Topics.of(p).scores(), p);
       byProblem.put(p, new LinkedHashMap<>(16, 0.75f, true));
     }
-    this.thread = new Thread(this::run, "score-observer");
-    thread.setDaemon(true);
+    this.loop = ConsumerLoop.builder("score-observer", props, new StringDeserializer(),
+            new ByteArrayDeserializer(), this::handle)
+        .assignAll(List.copyOf(problemOfTopic.keySet()), ConsumerLoop.StartPosition.END)
+        .commit(CommitPolicy.none())
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.SKIP))
+        .metrics(metrics)
+        .build();
   }
 
+  @Override
   public ScoreObserver start() {
-    thread.start();
+    loop.start();
     return this;
+  }
+
+  @Override
+  public String name() {
+    return loop.name();
+  }
+
+  /** The health of its consumer loop: ready once it reads every scores partition. */
+  @Override
+  public Health health() {
+    return loop.health();
   }
 
   /** Every model seen scoring for the problem, most recently seen first. */
@@ -132,37 +153,16 @@ public final class ScoreObserver implements AutoCloseable {
     return out;
   }
 
-  private void run() {
-    try {
-      List<TopicPartition> partitions = new ArrayList<>();
-      for (String topic : problemOfTopic.keySet()) {
-        for (PartitionInfo info : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
-          partitions.add(new TopicPartition(topic, info.partition()));
-        }
+  private void handle(Batch<String, byte[]> batch) {
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      Score s = batch.decode(r, v -> Json.decode(v, Score.class));
+      if (s != null) {
+        observe(r, s);
       }
-      consumer.assign(partitions);
-      consumer.seekToEnd(partitions);
-      while (running) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-          observe(r);
-        }
-      }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("score observer stopped: {}", e.getMessage(), e);
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
     }
   }
 
-  private void observe(ConsumerRecord<String, byte[]> r) {
-    Score s;
-    try {
-      s = Json.decode(r.value(), Score.class);
-    } catch (RuntimeException e) {
-      return; // not a score; the rendezvous logs such records
-    }
+  private void observe(ConsumerRecord<String, byte[]> r, Score s) {
     String problem = problemOfTopic.get(r.topic());
     LinkedHashMap<String, Tally> tallies = byProblem.get(problem);
     String key = s.modelId() + "\u0000" + s.modelVersion() + "\u0000" + s.role() + "\u0000" + s.device();
@@ -191,12 +191,6 @@ public final class ScoreObserver implements AutoCloseable {
 
   @Override
   public void close() throws InterruptedException {
-    running = false;
-    if (thread.isAlive()) {
-      consumer.wakeup();
-      thread.join(5_000);
-    } else if (thread.getState() == Thread.State.NEW) {
-      consumer.close(Duration.ofSeconds(2));
-    }
+    loop.close();
   }
 }
