@@ -226,7 +226,8 @@ public final class EmbeddedSystem implements AutoCloseable {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       if (options.startRendezvous()) {
         for (String problem : schedules.problems()) {
-          RendezvousVerticle r = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap), schedules,
+          RendezvousVerticle r = new RendezvousVerticle(
+              RendezvousConfig.fromEnvironment(problem, bootstrap, System.getenv()), schedules,
               Clock.SYSTEM, metrics);
           await(vertx.deployVerticle(r));
           rendezvous.add(r);

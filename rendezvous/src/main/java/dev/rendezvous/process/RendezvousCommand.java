@@ -34,6 +34,26 @@ public final class RendezvousCommand implements Callable<Integer> {
           + "(env RDV_MAX_PENDING; default: ${DEFAULT-VALUE}).")
   int maxPending;
 
+  @Option(names = "--orphan-ttl-ms", defaultValue = "${env:RDV_ORPHAN_TTL_MS:-10000}",
+      description = "How long a score that overtook its request waits for it before it is dropped "
+          + "(env RDV_ORPHAN_TTL_MS; default: ${DEFAULT-VALUE}).")
+  long orphanTtlMs;
+
+  @Option(names = "--max-orphans", defaultValue = "${env:RDV_MAX_ORPHANS:-100000}",
+      description = "Most scores kept waiting for their request; beyond it the oldest are dropped "
+          + "(env RDV_MAX_ORPHANS; default: ${DEFAULT-VALUE}).")
+  int maxOrphans;
+
+  @Option(names = "--decided-ttl-ms", defaultValue = "${env:RDV_DECIDED_TTL_MS:-10000}",
+      description = "How long decided request ids are remembered, to count later scores as late "
+          + "(env RDV_DECIDED_TTL_MS; default: ${DEFAULT-VALUE}).")
+  long decidedTtlMs;
+
+  @Option(names = "--max-decided", defaultValue = "${env:RDV_MAX_DECIDED:-1000000}",
+      description = "Most decided request ids remembered; beyond it the oldest are forgotten "
+          + "(env RDV_MAX_DECIDED; default: ${DEFAULT-VALUE}).")
+  int maxDecided;
+
   @Override
   public Integer call() throws Exception {
     ScheduleRegistry registry = new ScheduleRegistry();
@@ -43,9 +63,8 @@ public final class RendezvousCommand implements Callable<Integer> {
     List<Future<?>> assigned = new ArrayList<>();
     for (String problem : registry.problems()) {
       kafka.ensureTopics(problem);
-      RendezvousConfig defaults = RendezvousConfig.defaults(problem, kafka.bootstrapServers());
       RendezvousVerticle verticle = new RendezvousVerticle(new RendezvousConfig(problem, kafka.bootstrapServers(),
-          maxPending, defaults.orphanTtlMs(), defaults.decidedTtlMs()), registry, Clock.SYSTEM, metrics);
+          maxPending, orphanTtlMs, maxOrphans, decidedTtlMs, maxDecided), registry, Clock.SYSTEM, metrics);
       vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assigned.add(verticle.assigned());
     }
