@@ -11,6 +11,7 @@ import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -250,8 +251,9 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
+      // Admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS and RDV_ADMIN_THREADS.
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
-          metrics);
+          metrics, AdmissionConfig.fromEnvironment(System.getenv()));
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       long afterWarmUp = Clock.SYSTEM.nowMicros();
