@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The proxy's front door under load: it takes an inference request in only while the problem's adaptive
@@ -101,6 +102,7 @@ public final class Admission {
   private final Map<String, SimpleLimiter<Void>> limiters = new HashMap<>();
   private final Map<String, Counter> refused = new HashMap<>();
   private final Map<String, Timer> guardLateness = new HashMap<>();
+  private final AtomicLong lastNanos = new AtomicLong();
   private long probeTimer = -1;
 
   /**
@@ -115,7 +117,7 @@ public final class Admission {
     for (String problem : problems) {
       if (!config.limit().equals("none")) {
         SimpleLimiter<Void> limiter = SimpleLimiter.newBuilder().named("rdv-proxy-" + problem)
-            .limit(limit(config)).nanoClock(() -> clock.nowMicros() * 1000).build();
+            .limit(limit(config)).nanoClock(this::limiterNanos).build();
         limiters.put(problem, limiter);
         Gauge.builder("rdv.proxy.admission.limit", limiter, SimpleLimiter::getLimit).strongReference(true)
             .description("Admitted inference requests allowed in flight (the adaptive concurrency limit)")
@@ -133,6 +135,15 @@ public final class Admission {
     Gauge.builder("rdv.proxy.event.loop.lag", lag, l -> l.lastLagUs() / 1e6).strongReference(true)
         .description("How late the proxy's event-loop probe timer last fired").baseUnit("seconds")
         .register(metrics);
+  }
+
+  /**
+   * The limiters' clock: the project's clock, made strictly increasing. A round trip of zero makes Gradient2's
+   * gradient 0/0 and its limit 0 for good, and a wall clock may step back; neither may reach the limiter.
+   */
+  private long limiterNanos() {
+    long now = clock.nowMicros() * 1000;
+    return lastNanos.updateAndGet(last -> Math.max(last + 1, now));
   }
 
   private static Limit limit(AdmissionConfig c) {
