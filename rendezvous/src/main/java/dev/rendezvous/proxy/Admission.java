@@ -190,12 +190,18 @@ public final class Admission {
     }
   }
 
-  /** Decides on one request of {@code problem}; a refusal is counted. */
+  /**
+   * Decides on one request of {@code problem}; a refusal is counted. A late event loop refuses only while
+   * the problem is busy itself, with at least half its limit in flight (the rule by which the limit algorithms
+   * tell an application-limited caller from a saturated one): with few requests in flight, the delay is
+   * somebody else's (another process on the cores, a collector pause), and refusing would turn a slow
+   * service into an unavailable one without relieving it.
+   */
   public Decision admit(String problem) {
-    if (lag.overloaded()) {
+    SimpleLimiter<Void> limiter = limiters.get(problem);
+    if (lag.overloaded() && (limiter == null || limiter.getInflight() * 2 >= limiter.getLimit())) {
       return refuse(problem, Reason.EVENT_LOOP_LAG);
     }
-    SimpleLimiter<Void> limiter = limiters.get(problem);
     if (limiter == null) {
       return new Decision(new Permit(null), null);
     }

@@ -89,21 +89,41 @@ class AdmissionTest {
   }
 
   @Test
-  void a_standing_event_loop_delay_refuses_everything_until_the_loop_is_on_time_again() {
-    Admission a = admission(AdmissionConfig.defaults());
+  void a_standing_event_loop_delay_refuses_while_the_problem_is_busy_until_the_loop_is_on_time_again() {
+    Admission a = admission(AdmissionConfig.defaults()); // limit 20
+    List<Admission.Permit> busy = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      busy.add(a.admit("fraud").permit());
+    }
     long due = nowUs.get();
     for (int i = 0; i < 12; i++) { // probes 20 ms late for 12 x 30 ms
       a.lag().probed(due, due + 20_000);
       due += 30_000;
     }
+    assertThat(a.lag().overloaded()).isTrue();
+    assertThat(a.admit("fraud").admitted()).as("9 in flight, admitted as the 10th: the delay is not ours")
+        .isTrue();
     Admission.Decision d = a.admit("fraud");
-    assertThat(d.admitted()).isFalse();
+    assertThat(d.admitted()).as("10 in flight, half the limit: busy").isFalse();
     assertThat(d.refusal()).isEqualTo(Admission.Reason.EVENT_LOOP_LAG);
     assertThat(refused("event-loop-lag")).isEqualTo(1);
-    assertThat(a.inFlight("fraud")).as("a refusal takes no permit").isZero();
+    assertThat(a.inFlight("fraud")).as("a refusal takes no permit").isEqualTo(10);
     a.lag().probed(due, due + 1_000);
     assertThat(a.admit("fraud").admitted()).isTrue();
     assertThat(metrics.get("rdv.proxy.event.loop.lag").gauge().value()).isEqualTo(0.001);
+  }
+
+  @Test
+  void without_a_limit_a_standing_event_loop_delay_refuses_everything() {
+    AdmissionConfig d = AdmissionConfig.defaults();
+    Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads()));
+    long due = nowUs.get();
+    for (int i = 0; i < 12; i++) {
+      a.lag().probed(due, due + 20_000);
+      due += 30_000;
+    }
+    assertThat(a.admit("fraud").refusal()).isEqualTo(Admission.Reason.EVENT_LOOP_LAG);
   }
 
   @Test
