@@ -23,8 +23,10 @@ import java.util.function.Function;
  * @param lagProbeMs how often the event loop's delay is sampled; 10 ms, ten samples per interval
  * @param retryAfterSeconds the {@code Retry-After} of a refusal; 1 s, the smallest the header can say
  * @param guardMarginMs the deadline guard fires this long before the deadline, so that the default's answer is
- *     written by the deadline even when the event loop is a little late; 3 ms, a little more than the p99
- *     event-loop delay measured on a busy two-core machine (docs/benchmark.md)
+ *     written by the deadline even when the event loop is a little late; 3 ms: the timer's delay is rounded
+ *     down to whole milliseconds (up to 1 ms early), writing the default takes one short turn of the loop, and
+ *     the rest absorbs a small delay; how late the guard really fires is {@code rdv_proxy_guard_lateness_seconds},
+ *     to set the margin by
  * @param adminThreads the threads of the executor that runs what is off the request path ({@code /metrics}
  *     scrapes, the status page, schedule changes and status); 2, so that two slow scrapes cannot take more
  *     than two threads, and one scrape does not wait for another
