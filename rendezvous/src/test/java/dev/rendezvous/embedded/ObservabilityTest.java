@@ -57,10 +57,6 @@ class ObservabilityTest {
   static int requestsSent;
   static final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
-  /** A limit no load here reaches (its gauge still exported), and an event-loop delay target no stall reaches. */
-  static final dev.rendezvous.proxy.AdmissionConfig PERMISSIVE = new dev.rendezvous.proxy.AdmissionConfig(
-      "gradient2", 100_000, 100_000, 100_000, 60_000, 60_000, 10, 1, 3, 2);
-
   @BeforeAll
   static void startSystemPrometheusAndLoad() throws Exception {
     PrometheusServer.binary(); // fail first, and clearly, when it is missing
@@ -69,7 +65,7 @@ class ObservabilityTest {
         "127.0.0.1", 0, null, 2, true, 40).withMonitorWindows(200, 100, 100)
         // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls
         // the system and the load piles up (AdmissionEndToEndTest covers admission).
-        .withAdmission(PERMISSIVE));
+        .withAdmission(TestSystems.PERMISSIVE));
     prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + system.port());
     requestsSent = sendLoad();
     awaitScraped();
