@@ -140,6 +140,22 @@ def sla():
     d.panel("timeseries", "In flight at the proxy, pending at the rendezvous", [
         (f'sum(rdv_proxy_in_flight_requests{{{P}}})', "in flight (proxy)"),
         (f'sum(rdv_rendezvous_pending_requests{{{P}}})', "pending (rendezvous)")], w=8, unit="none")
+    d.panel("timeseries", "Refused under load (503)", [
+        (f'sum by (reason) (rate(rdv_proxy_refused_total{{{P}}}[{RI}]))', "{{reason}}"),
+        (f'sum(rate(rdv_proxy_requests_total{{{P}}}[{RI}]))', "all requests")], w=8, unit="reqps",
+        description="Requests the proxy did not take in: concurrency-limit (the adaptive limit on requests in "
+        "flight was reached) or event-loop-lag (the proxy's thread fell behind for a whole interval).")
+    d.panel("timeseries", "Admission limit and requests in flight", [
+        (f'max(rdv_proxy_admission_limit_requests{{{P}}})', "limit"),
+        (f'sum(rdv_proxy_in_flight_requests{{{P}}})', "in flight")], w=8, unit="none",
+        description="The adaptive concurrency limit (Netflix concurrency-limits, Gradient2 by default) against "
+        "the admitted requests not yet answered.")
+    d.panel("timeseries", "Deadline guard: answers and lateness", [
+        (f'sum(rate(rdv_proxy_guard_lateness_seconds_count{{{P}}}[{RI}]))', "guard answers /s"),
+        (f'max(rdv_proxy_guard_lateness_seconds_max{{{P}}})', "latest guard, slowest (s)"),
+        ('max(rdv_proxy_event_loop_lag_seconds)', "event-loop lag (s)")], w=8, unit="short",
+        description="How often the proxy's own guard answered with the default, how late past its due time "
+        "(deadline less the margin) the slowest recent one fired, and how late the event loop runs now.")
     d.panel("timeseries", "Late scores by model", [
         (f'sum by (model) (rate(rdv_rendezvous_late_scores_total{{{P}}}[{RI}]))', "{{model}}")], w=8, unit="cps",
         description="Scores that reached the rendezvous after their request was decided.")

@@ -11,6 +11,7 @@ import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -74,10 +75,19 @@ public final class EmbeddedSystem implements AutoCloseable {
    * @param warmUpRequests requests of zeros sent through the whole path per problem before the system is
    *     reported ready, so that the JVM has compiled the hot code before the first real request; they carry
    *     the client id {@value #WARM_UP_ID} so that recorders can tell them apart
+   * @param admission the proxy's admission control and guard settings; null reads them from the environment
+   *     ({@link AdmissionConfig#fromEnvironment})
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
-      int[] monitorWindows) {
+      int[] monitorWindows, AdmissionConfig admission) {
+
+    /** Options with the given monitor windows and admission settings from the environment. */
+    public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
+        String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests, int[] monitorWindows) {
+      this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
+          monitorWindows, null);
+    }
 
     /** Options with the score monitor's default windows. */
     public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
@@ -92,7 +102,13 @@ public final class EmbeddedSystem implements AutoCloseable {
      */
     public Options withMonitorWindows(int reference, int window, int paired) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, new int[] {reference, window, paired});
+          warmUpRequests, new int[] {reference, window, paired}, admission);
+    }
+
+    /** The same options with these admission settings instead of the environment's. */
+    public Options withAdmission(AdmissionConfig settings) {
+      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
+          warmUpRequests, monitorWindows, settings);
     }
 
     MonitorConfig monitorConfig(String problem) {
@@ -251,8 +267,9 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
+      // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
-          metrics);
+          metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()));
       await(vertx.deployVerticle(proxy));
       warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
       long afterWarmUp = Clock.SYSTEM.nowMicros();

@@ -21,6 +21,8 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
+  @Mixin AdmissionOptions admission;
+
   @Option(names = "--schedules", defaultValue = "${env:RDV_SCHEDULES:-schedules}",
       description = "Directory of schedule files; the proxy checks inputs against them and answers with their "
           + "default when nothing comes back in time (env RDV_SCHEDULES; default: ${DEFAULT-VALUE}).")
@@ -55,7 +57,7 @@ public final class ProxyCommand implements Callable<Integer> {
         proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, partition, kafka.bootstrapServers());
     Vertx vertx = Vertx.vertx();
     ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
-        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics);
+        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config());
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     Processes.ready("proxy http://" + host + ":" + proxy.actualPort());
     return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),

@@ -25,6 +25,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -83,6 +84,8 @@ public final class ProxyVerticle extends VerticleBase {
   private final Map<String, Waiting> waiting = new HashMap<>();
   private final MeterRegistry metrics;
   private final StatusPage statusPage;
+  private final AdmissionConfig admissionConfig;
+  private final Admission admission;
   private final Map<String, Counter> counters = new HashMap<>();
   private final Map<String, Timer> durations = new HashMap<>();
   private final Map<String, AtomicInteger> inFlight = new HashMap<>();
@@ -109,6 +112,12 @@ public final class ProxyVerticle extends VerticleBase {
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
       Consumer<Router> extraRoutes, MeterRegistry metrics) {
+    this(config, schedules, clock, backendReady, extraRoutes, metrics, AdmissionConfig.defaults());
+  }
+
+  /** @param admission which requests are taken in under load, and when the deadline guard fires */
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+      Consumer<Router> extraRoutes, MeterRegistry metrics, AdmissionConfig admission) {
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
@@ -116,6 +125,8 @@ public final class ProxyVerticle extends VerticleBase {
     this.extraRoutes = extraRoutes;
     this.metrics = metrics;
     this.statusPage = new StatusPage(schedules, metrics, clock);
+    this.admissionConfig = admission;
+    this.admission = new Admission(admission, schedules.problems(), clock, metrics);
     for (String problem : schedules.problems()) {
       AtomicInteger n = new AtomicInteger();
       inFlight.put(problem, n);
@@ -156,6 +167,7 @@ public final class ProxyVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.post("/v2/models/:problem/infer").handler(this::countRequest);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
+    router.post("/v2/models/:problem/infer").handler(admission::handle);
     router.post("/v2/models/:problem/infer").handler(this::infer);
     router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, producer, clock));
     router.get("/v2/models/:problem/ready").handler(this::modelReady);
@@ -168,19 +180,23 @@ public final class ProxyVerticle extends VerticleBase {
     });
     router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
     extraRoutes.accept(router);
+    // Work off the request path gets its own few threads: the Kafka producer sends on Vert.x's worker pool,
+    // which must never wait behind a scrape.
+    WorkerExecutor admin = vertx.createSharedWorkerExecutor(AdminExecutor.NAME, admissionConfig.adminThreads());
     if (metrics instanceof PrometheusMeterRegistry prometheus) {
       // A scrape walks every meter of the process (milliseconds): off the event loop.
-      router.get("/metrics").handler(ctx -> vertx.executeBlocking(prometheus::scrape, false)
+      router.get("/metrics").handler(ctx -> admin.executeBlocking(prometheus::scrape, false)
           .onSuccess(text -> ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT).end(text))
           .onFailure(ctx::fail));
     }
-    statusPage.mount(router);
+    statusPage.mount(router, admin);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
         + ctx.request().path()));
     router.route().failureHandler(this::failure);
 
     server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
         .requestHandler(router);
+    admission.start(vertx);
     return assigned.compose(v -> server.listen()).onSuccess(s ->
         LOG.info("proxy {} listening on http://{}:{}", config.proxyId(), config.host(), s.actualPort()));
   }
@@ -196,6 +212,7 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    admission.stop(vertx);
     producerMetrics.close();
     resultsMetrics.close();
     return Future.join(server.close(), results.close(), producer.close());
@@ -224,7 +241,7 @@ public final class ProxyVerticle extends VerticleBase {
     ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), config.resultsPartition());
     InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
         receivedAt, deadlineAt, parsed.inputs());
-    long guardMs = Math.max(1, (long) Math.ceil(budgetMs));
+    long guardMs = admission.guardDelayMs(receivedAt, deadlineAt);
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
         versioned, deadlineAt));
@@ -277,6 +294,7 @@ public final class ProxyVerticle extends VerticleBase {
   private void onDeadline(String requestId) {
     Waiting w = waiting.remove(requestId);
     if (w != null) {
+      admission.guardFired(w.problem(), w.receivedAtUs(), w.deadlineAtUs(), clock.nowMicros());
       answerDefault(w, "proxy-deadline");
     }
   }
@@ -294,6 +312,7 @@ public final class ProxyVerticle extends VerticleBase {
     long now = clock.nowMicros();
     double elapsedMs = (now - w.receivedAtUs()) / 1000.0;
     record(w, params, now);
+    Admission.answered(w.ctx(), !params.path("default").asBoolean());
     params.put("elapsed_ms", Math.round(elapsedMs * 1000) / 1000.0);
     if (requestId != null) {
       params.put("request_id", requestId);

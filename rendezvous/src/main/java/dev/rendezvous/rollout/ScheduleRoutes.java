@@ -2,7 +2,9 @@ package dev.rendezvous.rollout;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rendezvous.common.Json;
+import dev.rendezvous.proxy.AdminExecutor;
 import dev.rendezvous.schedule.ScheduleException;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -18,11 +20,13 @@ import java.util.function.Consumer;
  *       ({@code ?dry_run=true}: validate only); 400 with the loader's message when invalid;
  *   <li>{@code POST /v2/models/{problem}/schedule/rollback?version=N}: re-apply version N as a new version.
  * </ul>
- * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop.
+ * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop, on the
+ * proxy's {@link AdminExecutor} (never on the pool the request path's Kafka sends use); so does the status.
  */
 public final class ScheduleRoutes implements Consumer<Router> {
 
   private final ScheduleControl control;
+  private WorkerExecutor admin;
 
   public ScheduleRoutes(ScheduleControl control) {
     this.control = control;
@@ -35,13 +39,25 @@ public final class ScheduleRoutes implements Consumer<Router> {
     router.post("/v2/models/:problem/schedule").handler(this::apply);
   }
 
-  private void status(RoutingContext ctx) {
-    ObjectNode body = control.status(ctx.pathParam("problem"));
-    if (body == null) {
-      error(ctx, 404, "unknown problem '" + ctx.pathParam("problem") + "'");
-    } else {
-      json(ctx, 200, body);
+  /** The proxy's admin executor; the handlers run on the proxy's event loop, so no locking is needed. */
+  private WorkerExecutor admin(RoutingContext ctx) {
+    if (admin == null) {
+      admin = AdminExecutor.shared(ctx.vertx());
     }
+    return admin;
+  }
+
+  private void status(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    admin(ctx).executeBlocking(() -> control.status(problem), false).onComplete(ar -> {
+      if (ar.failed()) {
+        error(ctx, 503, ar.cause().getMessage());
+      } else if (ar.result() == null) {
+        error(ctx, 404, "unknown problem '" + problem + "'");
+      } else {
+        json(ctx, 200, ar.result());
+      }
+    });
   }
 
   private void apply(RoutingContext ctx) {
@@ -50,7 +66,7 @@ public final class ScheduleRoutes implements Consumer<Router> {
     String yaml = body == null ? "" : body.toString(StandardCharsets.UTF_8);
     boolean dryRun = "true".equals(ctx.queryParams().get("dry_run"));
     String source = ctx.queryParams().get("source") != null ? ctx.queryParams().get("source") : "http";
-    ctx.vertx().executeBlocking(() -> {
+    admin(ctx).executeBlocking(() -> {
       ScheduleControl.Outcome o;
       try {
         o = control.apply(yaml, source, dryRun);
@@ -85,7 +101,7 @@ public final class ScheduleRoutes implements Consumer<Router> {
       error(ctx, 400, "version must be a whole number, not '" + ctx.queryParams().get("version") + "'");
       return;
     }
-    ctx.vertx().executeBlocking(() -> control.rollback(problem, version), false).onComplete(ar -> {
+    admin(ctx).executeBlocking(() -> control.rollback(problem, version), false).onComplete(ar -> {
       if (ar.succeeded()) {
         json(ctx, 200, outcome(ar.result()));
       } else if (ar.cause() instanceof ScheduleException || ar.cause() instanceof IllegalArgumentException) {

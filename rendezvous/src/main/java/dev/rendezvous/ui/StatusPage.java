@@ -13,6 +13,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.prometheus.metrics.model.snapshots.ClassicHistogramBucket;
 import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.ArrayDeque;
@@ -52,8 +53,13 @@ public final class StatusPage {
     this.clock = clock;
   }
 
-  /** Serves the page under {@code /ui/} and its data at {@code /ui/api/status}. */
-  public void mount(Router router) {
+  /**
+   * Serves the page under {@code /ui/} and its data at {@code /ui/api/status}.
+   *
+   * @param admin where the score histograms are read: an executor off the request path, so that many open
+   *     pages cannot hold up a request
+   */
+  public void mount(Router router, WorkerExecutor admin) {
     router.get("/ui").handler(ctx -> {
       if (ctx.request().path().equals("/ui")) {
         ctx.redirect("/ui/"); // relative links in the page need the slash
@@ -62,7 +68,7 @@ public final class StatusPage {
       }
     });
     // The score histograms are read off the event loop; the recent answers, owned by it, on it.
-    router.get("/ui/api/status").handler(ctx -> ctx.vertx().executeBlocking(this::scoreDistributions, false)
+    router.get("/ui/api/status").handler(ctx -> admin.executeBlocking(this::scoreDistributions, false)
         .map(this::status)
         .onSuccess(body -> ctx.response().putHeader("content-type", "application/json")
             .putHeader("cache-control", "no-store").end(body.toString()))

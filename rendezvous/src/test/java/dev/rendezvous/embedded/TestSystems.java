@@ -3,6 +3,7 @@ package dev.rendezvous.embedded;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.runner.RunnerConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -60,10 +61,24 @@ public final class TestSystems {
 
   static EmbeddedSystem start(EmbeddedKafka broker, Path dir, String problem, boolean rendezvous,
       List<RunnerConfig> runners) throws Exception {
+    return start(broker, dir, problem, rendezvous, runners, AdmissionConfig.defaults());
+  }
+
+  /**
+   * Admission that never refuses: a limit no test load reaches (its gauge still exported) and an event-loop
+   * delay target no stall reaches. For tests that count every answer of an ordinary load and must not see a
+   * refusal when the shared machine stalls the system and the load piles up; AdmissionEndToEndTest covers
+   * admission itself.
+   */
+  static final AdmissionConfig PERMISSIVE = new AdmissionConfig("gradient2", 100_000, 100_000, 100_000, 60_000,
+      60_000, 10, 1, AdmissionConfig.defaults().guardMarginMs(), AdmissionConfig.defaults().adminThreads());
+
+  static EmbeddedSystem start(EmbeddedKafka broker, Path dir, String problem, boolean rendezvous,
+      List<RunnerConfig> runners, AdmissionConfig admission) throws Exception {
     Path schedules = Files.createDirectories(dir.resolve(problem + "-schedules"));
     Files.writeString(schedules.resolve(problem + ".yaml"), schedule(problem));
     return EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve(problem), schedules, runners,
-        "127.0.0.1", 0, broker.bootstrapServers(), 2, rendezvous, 24));
+        "127.0.0.1", 0, broker.bootstrapServers(), 2, rendezvous, 24).withAdmission(admission));
   }
 
   /** Held-out rows of the data set and each model's reference prediction for them. */

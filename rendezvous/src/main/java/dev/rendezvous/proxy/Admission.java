@@ -1,0 +1,291 @@
+package dev.rendezvous.proxy;
+
+import com.netflix.concurrency.limits.Limit;
+import com.netflix.concurrency.limits.Limiter;
+import com.netflix.concurrency.limits.limit.Gradient2Limit;
+import com.netflix.concurrency.limits.limit.VegasLimit;
+import com.netflix.concurrency.limits.limiter.SimpleLimiter;
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The proxy's front door under load: it takes an inference request in only while the problem's adaptive
+ * concurrency limit has room and the event loop has no standing delay, and refuses the rest at once with
+ * {@code 503 Service Unavailable}, a {@code Retry-After} header and an {@code {"error": ...}} body. It also
+ * says when the deadline guard fires (a margin before the deadline) and measures how late it fired.
+ *
+ * <p>Two signals, because they see different overloads:
+ * <ul>
+ *   <li>the concurrency limit (Netflix concurrency-limits) learns from each admitted request's round trip:
+ *       a model's answer is a success, a default (nothing acceptable came by the deadline) a drop; when the
+ *       round trip grows past its long-term average, the limit on requests in flight shrinks. It sees the
+ *       pipeline behind the proxy (Kafka, runners, rendezvous) slowing down;
+ *   <li>the event-loop delay ({@link EventLoopLag}) sees the proxy's own thread falling behind, which delays
+ *       every answer and every guard, whatever the limit says.
+ * </ul>
+ * A refused request costs one small response, so a flood is answered fast instead of late.
+ *
+ * <p>Not thread-safe apart from the limiters: one event loop (the proxy's) uses it.
+ */
+public final class Admission {
+
+  /** Why a request was refused, as the {@code reason} label of {@code rdv_proxy_refused_total}. */
+  public enum Reason {
+    CONCURRENCY_LIMIT("concurrency-limit"),
+    EVENT_LOOP_LAG("event-loop-lag");
+
+    public final String label;
+
+    Reason(String label) {
+      this.label = label;
+    }
+  }
+
+  /** Where an admitted request's permit is kept in its routing context. */
+  static final String PERMIT = "rdv.admission.permit";
+
+  /**
+   * One admitted request's place under the limit, given back exactly once when its response ends: as a
+   * success (a model answered), a drop (a default) or ignored (an error, or a connection closed first).
+   */
+  public static final class Permit {
+    private final Limiter.Listener listener;
+    private Boolean byModel;
+    private boolean released;
+
+    Permit(Limiter.Listener listener) {
+      this.listener = listener;
+    }
+
+    /** Notes who answered; the permit is given back when the response has ended. */
+    public void answered(boolean answeredByModel) {
+      byModel = answeredByModel;
+    }
+
+    /** Gives the permit back, once; later calls do nothing. */
+    public void release() {
+      if (released) {
+        return;
+      }
+      released = true;
+      if (listener == null) {
+        return;
+      }
+      if (byModel == null) {
+        listener.onIgnore();
+      } else if (byModel) {
+        listener.onSuccess();
+      } else {
+        listener.onDropped();
+      }
+    }
+  }
+
+  private final AdmissionConfig config;
+  private final Clock clock;
+  private final EventLoopLag lag;
+  private final Map<String, SimpleLimiter<Void>> limiters = new HashMap<>();
+  private final Map<String, Counter> refused = new HashMap<>();
+  private final Map<String, Timer> guardLateness = new HashMap<>();
+  private final AtomicLong lastNanos = new AtomicLong();
+  private long probeTimer = -1;
+
+  /**
+   * @param problems the problems served; each has its own limit, since each has its own pipeline
+   * @param metrics where {@code rdv_proxy_refused_total}, {@code rdv_proxy_admission_limit},
+   *     {@code rdv_proxy_event_loop_lag_seconds} and {@code rdv_proxy_guard_lateness_seconds} are registered
+   */
+  public Admission(AdmissionConfig config, Collection<String> problems, Clock clock, MeterRegistry metrics) {
+    this.config = config;
+    this.clock = clock;
+    this.lag = new EventLoopLag(Math.round(config.lagTargetMs() * 1000), Math.round(config.lagIntervalMs() * 1000));
+    for (String problem : problems) {
+      if (!config.limit().equals("none")) {
+        SimpleLimiter<Void> limiter = SimpleLimiter.newBuilder().named("rdv-proxy-" + problem)
+            .limit(limit(config)).nanoClock(this::limiterNanos).build();
+        limiters.put(problem, limiter);
+        Gauge.builder("rdv.proxy.admission.limit", limiter, SimpleLimiter::getLimit).strongReference(true)
+            .description("Admitted inference requests allowed in flight (the adaptive concurrency limit)")
+            .baseUnit("requests").tag("problem", problem).register(metrics);
+      }
+      for (Reason r : Reason.values()) {
+        refused.put(problem + '|' + r.label, Counter.builder("rdv.proxy.refused")
+            .description("Inference requests refused at once (HTTP 503) because they could not be answered in time")
+            .tags("problem", problem, "reason", r.label).register(metrics));
+      }
+      guardLateness.put(problem, Metrics.latency(metrics, "rdv.proxy.guard.lateness",
+          "How long after its due time (the deadline less the guard margin) the deadline guard fired",
+          Tags.of("problem", problem)));
+    }
+    Gauge.builder("rdv.proxy.event.loop.lag", lag, l -> l.lastLagUs() / 1e6).strongReference(true)
+        .description("How late the proxy's event-loop probe timer last fired").baseUnit("seconds")
+        .register(metrics);
+  }
+
+  /**
+   * The limiters' clock: the project's clock, made strictly increasing. A round trip of zero makes Gradient2's
+   * gradient 0/0 and its limit 0 for good, and a wall clock may step back; neither may reach the limiter.
+   */
+  private long limiterNanos() {
+    long now = clock.nowMicros() * 1000;
+    return lastNanos.updateAndGet(last -> Math.max(last + 1, now));
+  }
+
+  private static Limit limit(AdmissionConfig c) {
+    return switch (c.limit()) {
+      case "gradient2" -> Gradient2Limit.newBuilder().initialLimit(c.initialLimit()).minLimit(c.minLimit())
+          .maxConcurrency(c.maxLimit()).build();
+      case "vegas" -> VegasLimit.newBuilder().initialLimit(c.initialLimit()).maxConcurrency(c.maxLimit()).build();
+      default -> throw new IllegalArgumentException("no limit algorithm '" + c.limit() + "'");
+    };
+  }
+
+  /** Starts sampling the event loop's delay on the calling verticle's event loop. */
+  public void start(Vertx vertx) {
+    armProbe(vertx);
+  }
+
+  /** Stops sampling. */
+  public void stop(Vertx vertx) {
+    if (probeTimer >= 0) {
+      vertx.cancelTimer(probeTimer);
+    }
+  }
+
+  private void armProbe(Vertx vertx) {
+    long dueAt = clock.nowMicros() + config.lagProbeMs() * 1000;
+    probeTimer = vertx.setTimer(config.lagProbeMs(), id -> {
+      lag.probed(dueAt, clock.nowMicros());
+      armProbe(vertx);
+    });
+  }
+
+  /** The event loop's delay, fed by the probe (or by hand in tests). */
+  public EventLoopLag lag() {
+    return lag;
+  }
+
+  /**
+   * The decision on one request: a permit, to be given back when its answer is written, or the reason it is
+   * refused.
+   */
+  public record Decision(Permit permit, Reason refusal) {
+    public boolean admitted() {
+      return permit != null;
+    }
+  }
+
+  /**
+   * Decides on one request of {@code problem}; a refusal is counted. A late event loop refuses only while
+   * the problem is busy itself, with at least half its limit in flight (the rule by which the limit algorithms
+   * tell an application-limited caller from a saturated one): with few requests in flight, the delay is
+   * somebody else's (another process on the cores, a collector pause), and refusing would turn a slow
+   * service into an unavailable one without relieving it.
+   */
+  public Decision admit(String problem) {
+    SimpleLimiter<Void> limiter = limiters.get(problem);
+    if (lag.overloaded() && (limiter == null || limiter.getInflight() * 2 >= limiter.getLimit())) {
+      return refuse(problem, Reason.EVENT_LOOP_LAG);
+    }
+    if (limiter == null) {
+      return new Decision(new Permit(null), null);
+    }
+    Optional<Limiter.Listener> listener = limiter.acquire(null);
+    if (listener.isEmpty()) {
+      return refuse(problem, Reason.CONCURRENCY_LIMIT);
+    }
+    return new Decision(new Permit(listener.get()), null);
+  }
+
+  private Decision refuse(String problem, Reason reason) {
+    Counter c = refused.get(problem + '|' + reason.label);
+    if (c != null) {
+      c.increment();
+    }
+    return new Decision(null, reason);
+  }
+
+  /** The current limit of {@code problem}, or -1 without a limit. */
+  public int limit(String problem) {
+    SimpleLimiter<Void> l = limiters.get(problem);
+    return l == null ? -1 : l.getLimit();
+  }
+
+  /** Admitted requests of {@code problem} not yet answered, or -1 without a limit. */
+  public int inFlight(String problem) {
+    SimpleLimiter<Void> l = limiters.get(problem);
+    return l == null ? -1 : l.getInflight();
+  }
+
+  /**
+   * The route handler in front of inference: admits the request (its permit given back when the response
+   * ends, however it ends) or refuses it. Requests for problems not served pass, for the 404 further on.
+   */
+  public void handle(RoutingContext ctx) {
+    String problem = ctx.pathParam("problem");
+    if (!refused.containsKey(problem + '|' + Reason.CONCURRENCY_LIMIT.label)) {
+      ctx.next();
+      return;
+    }
+    Decision d = admit(problem);
+    if (!d.admitted()) {
+      String why = d.refusal() == Reason.EVENT_LOOP_LAG
+          ? "the proxy is falling behind (its event loop is late by more than " + config.lagTargetMs() + " ms)"
+          : "too many requests in flight for '" + problem + "' (limit " + limit(problem) + ")";
+      ctx.response().setStatusCode(503).putHeader("retry-after", Integer.toString(config.retryAfterSeconds()))
+          .putHeader("content-type", "application/json")
+          .end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", "overloaded: " + why
+              + "; the request was not taken in, retry after " + config.retryAfterSeconds() + " s"))));
+      return;
+    }
+    Permit p = d.permit();
+    ctx.put(PERMIT, p);
+    ctx.addEndHandler(v -> p.release());
+    ctx.next();
+  }
+
+  /** Notes who answered an admitted request, for its permit's sample. */
+  public static void answered(RoutingContext ctx, boolean answeredByModel) {
+    Permit p = ctx.get(PERMIT);
+    if (p != null) {
+      p.answered(answeredByModel);
+    }
+  }
+
+  /**
+   * The guard's delay in whole milliseconds (the timers' unit), rounded down so that it fires no later than
+   * the deadline less the margin; at least 1.
+   */
+  public long guardDelayMs(long receivedAtUs, long deadlineAtUs) {
+    return guardDelayMs(receivedAtUs, deadlineAtUs, config.guardMarginMs());
+  }
+
+  static long guardDelayMs(long receivedAtUs, long deadlineAtUs, double marginMs) {
+    double ms = (deadlineAtUs - receivedAtUs) / 1000.0 - marginMs;
+    return Math.max(1, (long) Math.floor(ms));
+  }
+
+  /** Records how late the guard of a request received at {@code receivedAtUs} fired at {@code firedAtUs}. */
+  public void guardFired(String problem, long receivedAtUs, long deadlineAtUs, long firedAtUs) {
+    long dueAt = receivedAtUs + guardDelayMs(receivedAtUs, deadlineAtUs) * 1000;
+    Timer t = guardLateness.get(problem);
+    if (t != null) {
+      t.record(Math.max(0, firedAtUs - dueAt), TimeUnit.MICROSECONDS);
+    }
+  }
+}

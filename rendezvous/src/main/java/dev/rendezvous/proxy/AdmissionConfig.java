@@ -1,0 +1,91 @@
+package dev.rendezvous.proxy;
+
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * How the proxy keeps its deadlines under load: which requests it takes in, when its deadline guard fires,
+ * and where the work off the request path runs. Every setting has an environment variable (see
+ * docs/processes.md); the defaults are the sources' own, named beside each.
+ *
+ * @param limit the adaptive concurrency limit on admitted, unanswered requests per problem: {@code gradient2}
+ *     (Netflix concurrency-limits' Gradient2Limit: shrinks when the latest round trip grows past the long-term
+ *     average), {@code vegas} (VegasLimit: estimates the queue from the minimum round trip), or {@code none}
+ * @param initialLimit the limit before any answer has been measured; 20, Gradient2Limit's own default
+ * @param minLimit the limit never goes below this; 20, Gradient2Limit's own default. At the demo's round
+ *     trip of about 20 ms, 20 in flight still let 1,000 requests per second through
+ * @param maxLimit the limit never goes above this; 200, Gradient2Limit's own default
+ * @param lagTargetMs the event loop's standing delay (how late a timer fires) that the proxy tolerates; 5 ms,
+ *     the target of the controlled-delay queue (CoDel, Nichols and Jacobson 2012)
+ * @param lagIntervalMs how long the delay must stay above the target before new requests are refused; 100 ms,
+ *     CoDel's interval: long enough to ride out one garbage-collection pause, short enough to stop a flood
+ *     within a few deadlines
+ * @param lagProbeMs how often the event loop's delay is sampled; 10 ms, ten samples per interval
+ * @param retryAfterSeconds the {@code Retry-After} of a refusal; 1 s, the smallest the header can say
+ * @param guardMarginMs the deadline guard fires this long before the deadline, so that the default's answer is
+ *     written by the deadline even when the event loop is a little late; 3 ms: the timer's delay is rounded
+ *     down to whole milliseconds (up to 1 ms early), writing the default takes one short turn of the loop, and
+ *     the rest absorbs a small delay; how late the guard really fires is {@code rdv_proxy_guard_lateness_seconds},
+ *     to set the margin by
+ * @param adminThreads the threads of the executor that runs what is off the request path ({@code /metrics}
+ *     scrapes, the status page, schedule changes and status); 2, so that two slow scrapes cannot take more
+ *     than two threads, and one scrape does not wait for another
+ */
+public record AdmissionConfig(String limit, int initialLimit, int minLimit, int maxLimit, double lagTargetMs,
+    double lagIntervalMs, long lagProbeMs, int retryAfterSeconds, double guardMarginMs, int adminThreads) {
+
+  /** The limit algorithms understood by {@link #limit}. */
+  public static final java.util.List<String> LIMITS = java.util.List.of("gradient2", "vegas", "none");
+
+  public AdmissionConfig {
+    if (!LIMITS.contains(limit)) {
+      throw new IllegalArgumentException("admission limit must be one of " + LIMITS + ", not '" + limit + "'");
+    }
+    if (minLimit < 1 || maxLimit < minLimit || initialLimit < minLimit || initialLimit > maxLimit) {
+      throw new IllegalArgumentException("admission limits must satisfy 1 <= min <= initial <= max, not min "
+          + minLimit + ", initial " + initialLimit + ", max " + maxLimit);
+    }
+    if (lagTargetMs <= 0 || lagIntervalMs <= 0 || lagProbeMs < 1) {
+      throw new IllegalArgumentException("event-loop lag target, interval and probe period must be positive");
+    }
+    if (retryAfterSeconds < 0 || guardMarginMs < 0 || adminThreads < 1) {
+      throw new IllegalArgumentException("Retry-After and the guard margin cannot be negative, and the admin "
+          + "executor needs at least one thread");
+    }
+  }
+
+  public static AdmissionConfig defaults() {
+    return new AdmissionConfig("gradient2", 20, 20, 200, 5, 100, 10, 1, 3, 2);
+  }
+
+  /**
+   * The defaults overridden by the {@code RDV_ADMISSION_*}, {@code RDV_GUARD_MARGIN_MS} and
+   * {@code RDV_ADMIN_THREADS} variables found in {@code env}; how the all-in-one {@code up} is configured.
+   */
+  public static AdmissionConfig fromEnvironment(Map<String, String> env) {
+    AdmissionConfig d = defaults();
+    return new AdmissionConfig(
+        read(env, "RDV_ADMISSION_LIMIT", d.limit(), s -> s),
+        read(env, "RDV_ADMISSION_INITIAL_LIMIT", d.initialLimit(), Integer::parseInt),
+        read(env, "RDV_ADMISSION_MIN_LIMIT", d.minLimit(), Integer::parseInt),
+        read(env, "RDV_ADMISSION_MAX_LIMIT", d.maxLimit(), Integer::parseInt),
+        read(env, "RDV_ADMISSION_LAG_TARGET_MS", d.lagTargetMs(), Double::parseDouble),
+        read(env, "RDV_ADMISSION_LAG_INTERVAL_MS", d.lagIntervalMs(), Double::parseDouble),
+        read(env, "RDV_ADMISSION_LAG_PROBE_MS", d.lagProbeMs(), Long::parseLong),
+        read(env, "RDV_ADMISSION_RETRY_AFTER_S", d.retryAfterSeconds(), Integer::parseInt),
+        read(env, "RDV_GUARD_MARGIN_MS", d.guardMarginMs(), Double::parseDouble),
+        read(env, "RDV_ADMIN_THREADS", d.adminThreads(), Integer::parseInt));
+  }
+
+  private static <T> T read(Map<String, String> env, String name, T fallback, Function<String, T> parse) {
+    String v = env.get(name);
+    if (v == null || v.isBlank()) {
+      return fallback;
+    }
+    try {
+      return parse.apply(v.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(name + " must be a number, not '" + v + "'");
+    }
+  }
+}

@@ -1,0 +1,174 @@
+package dev.rendezvous.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/** Admission decisions, with time driven by hand: the limit, the event-loop delay and the guard's timing. */
+class AdmissionTest {
+
+  final AtomicLong nowUs = new AtomicLong(1_000_000_000L);
+  final SimpleMeterRegistry metrics = new SimpleMeterRegistry();
+
+  Admission admission(AdmissionConfig config) {
+    return new Admission(config, List.of("fraud"), nowUs::get, metrics);
+  }
+
+  static AdmissionConfig limits(int initial, int min, int max) {
+    AdmissionConfig d = AdmissionConfig.defaults();
+    return new AdmissionConfig(d.limit(), initial, min, max, d.lagTargetMs(), d.lagIntervalMs(), d.lagProbeMs(),
+        d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads());
+  }
+
+  double refused(String reason) {
+    return metrics.get("rdv.proxy.refused").tags("problem", "fraud", "reason", reason).counter().count();
+  }
+
+  @Test
+  void requests_beyond_the_limit_are_refused_and_counted_until_a_permit_comes_back() {
+    Admission a = admission(limits(2, 2, 2));
+    Admission.Decision first = a.admit("fraud");
+    Admission.Decision second = a.admit("fraud");
+    Admission.Decision third = a.admit("fraud");
+    assertThat(first.admitted()).isTrue();
+    assertThat(second.admitted()).isTrue();
+    assertThat(third.admitted()).isFalse();
+    assertThat(third.refusal()).isEqualTo(Admission.Reason.CONCURRENCY_LIMIT);
+    assertThat(refused("concurrency-limit")).isEqualTo(1);
+    assertThat(refused("event-loop-lag")).isZero();
+
+    first.permit().answered(true);
+    first.permit().release();
+    first.permit().release(); // the end handler and a closed connection may both release: counted once
+    assertThat(a.inFlight("fraud")).isEqualTo(1);
+    assertThat(a.admit("fraud").admitted()).isTrue();
+    assertThat(a.admit("fraud").admitted()).isFalse();
+    assertThat(refused("concurrency-limit")).isEqualTo(2);
+    assertThat(metrics.get("rdv.proxy.admission.limit").tags("problem", "fraud").gauge().value()).isEqualTo(2);
+  }
+
+  @Test
+  void answers_slower_than_the_long_term_round_trip_shrink_the_limit() {
+    Admission a = admission(limits(20, 1, 200));
+    for (int round = 0; round < 60; round++) {
+      roundTrip(a, 10, true); // 10 ms answers by a model
+    }
+    int settled = a.limit("fraud");
+    assertThat(settled).isGreaterThanOrEqualTo(20);
+    // Defaults at the deadline: the pipeline is slower. (Gradient2 takes a latency that lasts for thousands
+    // of answers as the new normal; the event-loop check does not.)
+    roundTrip(a, 48, false);
+    assertThat(a.limit("fraud")).isLessThan(settled / 2);
+    // The smaller limit is what admission enforces.
+    int admitted = 0;
+    while (a.admit("fraud").admitted()) {
+      admitted++;
+    }
+    assertThat(admitted).isEqualTo(a.limit("fraud"));
+  }
+
+  /** Admits as many as the limit allows, lets {@code rttMs} pass, and answers them all. */
+  void roundTrip(Admission a, long rttMs, boolean byModel) {
+    List<Admission.Permit> permits = new ArrayList<>();
+    Admission.Decision d;
+    while ((d = a.admit("fraud")).admitted()) {
+      permits.add(d.permit());
+    }
+    nowUs.addAndGet(rttMs * 1000);
+    for (Admission.Permit p : permits) {
+      p.answered(byModel);
+      p.release();
+    }
+  }
+
+  @Test
+  void a_standing_event_loop_delay_refuses_while_the_problem_is_busy_until_the_loop_is_on_time_again() {
+    Admission a = admission(AdmissionConfig.defaults()); // limit 20
+    List<Admission.Permit> busy = new ArrayList<>();
+    for (int i = 0; i < 9; i++) {
+      busy.add(a.admit("fraud").permit());
+    }
+    long due = nowUs.get();
+    for (int i = 0; i < 12; i++) { // probes 20 ms late for 12 x 30 ms
+      a.lag().probed(due, due + 20_000);
+      due += 30_000;
+    }
+    assertThat(a.lag().overloaded()).isTrue();
+    assertThat(a.admit("fraud").admitted()).as("9 in flight, admitted as the 10th: the delay is not ours")
+        .isTrue();
+    Admission.Decision d = a.admit("fraud");
+    assertThat(d.admitted()).as("10 in flight, half the limit: busy").isFalse();
+    assertThat(d.refusal()).isEqualTo(Admission.Reason.EVENT_LOOP_LAG);
+    assertThat(refused("event-loop-lag")).isEqualTo(1);
+    assertThat(a.inFlight("fraud")).as("a refusal takes no permit").isEqualTo(10);
+    a.lag().probed(due, due + 1_000);
+    assertThat(a.admit("fraud").admitted()).isTrue();
+    assertThat(metrics.get("rdv.proxy.event.loop.lag").gauge().value()).isEqualTo(0.001);
+  }
+
+  @Test
+  void without_a_limit_a_standing_event_loop_delay_refuses_everything() {
+    AdmissionConfig d = AdmissionConfig.defaults();
+    Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads()));
+    long due = nowUs.get();
+    for (int i = 0; i < 12; i++) {
+      a.lag().probed(due, due + 20_000);
+      due += 30_000;
+    }
+    assertThat(a.admit("fraud").refusal()).isEqualTo(Admission.Reason.EVENT_LOOP_LAG);
+  }
+
+  @Test
+  void without_a_limit_only_the_event_loop_delay_refuses() {
+    AdmissionConfig d = AdmissionConfig.defaults();
+    Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads()));
+    for (int i = 0; i < 1000; i++) {
+      assertThat(a.admit("fraud").admitted()).isTrue();
+    }
+    assertThat(a.limit("fraud")).isEqualTo(-1);
+  }
+
+  @Test
+  void the_guard_is_armed_the_margin_before_the_deadline_in_whole_milliseconds_and_its_lateness_is_measured() {
+    assertThat(Admission.guardDelayMs(0, 50_000, 3)).isEqualTo(47);
+    assertThat(Admission.guardDelayMs(0, 50_900, 3)).as("rounded down: never after deadline - margin")
+        .isEqualTo(47);
+    assertThat(Admission.guardDelayMs(0, 50_000, 0)).isEqualTo(50);
+    assertThat(Admission.guardDelayMs(0, 2_000, 3)).as("a timer needs at least 1 ms").isEqualTo(1);
+
+    Admission a = admission(AdmissionConfig.defaults());
+    long received = nowUs.get();
+    a.guardFired("fraud", received, received + 50_000, received + 47_000 + 1_500);
+    a.guardFired("fraud", received, received + 50_000, received + 46_000); // early cannot happen; counts as 0
+    var lateness = metrics.get("rdv.proxy.guard.lateness").tags("problem", "fraud").timer();
+    assertThat(lateness.count()).isEqualTo(2);
+    assertThat(lateness.max(TimeUnit.MICROSECONDS)).isEqualTo(1_500);
+    assertThat(lateness.totalTime(TimeUnit.MICROSECONDS)).isEqualTo(1_500);
+  }
+
+  @Test
+  void settings_come_from_the_environment_and_bad_ones_are_named() {
+    AdmissionConfig c = AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_LIMIT", "vegas",
+        "RDV_GUARD_MARGIN_MS", "2.5", "RDV_ADMIN_THREADS", "3", "RDV_ADMISSION_LAG_TARGET_MS", " "));
+    assertThat(c.limit()).isEqualTo("vegas");
+    assertThat(c.guardMarginMs()).isEqualTo(2.5);
+    assertThat(c.adminThreads()).isEqualTo(3);
+    assertThat(c.lagTargetMs()).isEqualTo(AdmissionConfig.defaults().lagTargetMs());
+    assertThat(AdmissionConfig.fromEnvironment(Map.of())).isEqualTo(AdmissionConfig.defaults());
+    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_MIN_LIMIT", "few")))
+        .hasMessageContaining("RDV_ADMISSION_MIN_LIMIT must be a number, not 'few'");
+    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_LIMIT", "fixed")))
+        .hasMessageContaining("gradient2, vegas, none");
+    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_MIN_LIMIT", "300")))
+        .hasMessageContaining("1 <= min <= initial <= max");
+  }
+}
