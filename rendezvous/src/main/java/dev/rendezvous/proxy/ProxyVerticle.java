@@ -2,6 +2,7 @@ package dev.rendezvous.proxy;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
@@ -92,7 +93,10 @@ public final class ProxyVerticle extends VerticleBase {
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
   private boolean resultsAssigned;
-  private long sequence;
+  private final AccessControl access;
+  private final RequestIds requestIds;
+  private final WarmUpKey warmUpKey = new WarmUpKey();
+  private RecordLimit recordLimit;
 
   /**
    * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports
@@ -109,6 +113,14 @@ public final class ProxyVerticle extends VerticleBase {
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
       Consumer<Router> extraRoutes, MeterRegistry metrics) {
+    this(config, schedules, clock, backendReady, extraRoutes, metrics, AccessControl.locked());
+  }
+
+  /** @param access the credentials every request is checked against before anything else reads it */
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+      Consumer<Router> extraRoutes, MeterRegistry metrics, AccessControl access) {
+    this.access = access;
+    this.requestIds = new RequestIds(config.proxyId());
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
@@ -133,6 +145,7 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
+    recordLimit = RecordLimit.of(producerProps);
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
 
@@ -155,6 +168,8 @@ public final class ProxyVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.post("/v2/models/:problem/infer").handler(this::countRequest);
+    access.mount(router);
+    ContentTypes.mount(router);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(this::infer);
     router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, producer, clock));
@@ -190,6 +205,11 @@ public final class ProxyVerticle extends VerticleBase {
     return server.actualPort();
   }
 
+  /** The key that marks this proxy's warm-up requests; for launchers in the same process only. */
+  public WarmUpKey warmUpKey() {
+    return warmUpKey;
+  }
+
   public boolean ready() {
     return resultsAssigned && backendReady.getAsBoolean();
   }
@@ -220,16 +240,22 @@ public final class ProxyVerticle extends VerticleBase {
     }
     double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : schedule.deadlineMs();
     long deadlineAt = receivedAt + (long) (budgetMs * 1000);
-    String requestId = config.proxyId() + "-" + Long.toString(sequence++, 36);
+    String requestId = requestIds.next(warmUpKey.marks(ctx.request()));
     ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), config.resultsPartition());
     InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
         receivedAt, deadlineAt, parsed.inputs());
+    byte[] encoded = Json.encode(request);
+    String tooLarge = recordLimit.tooLarge(requestId, encoded, parsed.rows());
+    if (tooLarge != null) {
+      error(ctx, 413, tooLarge);
+      return;
+    }
     long guardMs = Math.max(1, (long) Math.ceil(budgetMs));
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
         versioned, deadlineAt));
     inFlight.get(problem).incrementAndGet();
-    producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, Json.encode(request)))
+    producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
         .onFailure(e -> {
           LOG.warn("request {} not written to Kafka: {}", requestId, e.getMessage());
           Waiting w = waiting.remove(requestId);
