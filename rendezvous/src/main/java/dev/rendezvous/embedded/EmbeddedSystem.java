@@ -9,7 +9,10 @@ import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
-import dev.rendezvous.metrics.ScoreHistogram;
+import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.auth.ApiKeys;
+import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
@@ -72,8 +75,9 @@ public final class EmbeddedSystem implements AutoCloseable {
    * @param startRendezvous false leaves the rendezvous out (the proxy then answers every request with the
    *     default at the deadline); useful to see the deadline guard at work
    * @param warmUpRequests requests of zeros sent through the whole path per problem before the system is
-   *     reported ready, so that the JVM has compiled the hot code before the first real request; they carry
-   *     the client id {@value #WARM_UP_ID} so that recorders can tell them apart
+   *     reported ready, so that the JVM has compiled the hot code before the first real request; the proxy
+   *     gives them warm-up request ids ({@link dev.rendezvous.common.WarmUp}) so that recorders can tell them
+   *     apart
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
@@ -101,8 +105,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  /** The client id of warm-up requests. */
-  public static final String WARM_UP_ID = ScoreHistogram.WARM_UP_CLIENT_ID;
+  /** The client id of warm-up requests; only a readable label: what marks them is their request id. */
+  public static final String WARM_UP_ID = "rendezvous-warm-up";
 
   private final EmbeddedKafka broker;
   private final Vertx vertx;
@@ -116,12 +120,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final List<Decoy> decoys;
   private final List<ScoreMonitor> monitors;
   private final PrometheusMeterRegistry metrics;
+  private final AccessControl access;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics) {
+      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
+      AccessControl access) {
     this.metrics = metrics;
+    this.access = access;
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -173,11 +180,25 @@ public final class EmbeddedSystem implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The credentials of the environment: the admin token of {@value AdminToken#ENV}, else the one in
+   * {@code <dataDir>/admin-token} (created when missing), and the scoring keys of {@value ApiKeys#ENV} if set.
+   */
+  public static AccessControl credentialsFromEnvironment(Path dataDir) {
+    return new AccessControl(AdminToken.resolve(System.getenv(), dataDir.resolve(AdminToken.FILE_NAME)),
+        ApiKeys.fromEnvironment(System.getenv()));
+  }
+
   /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
   public static EmbeddedSystem start(Options options) throws Exception {
+    return start(options, credentialsFromEnvironment(options.dataDir()));
+  }
+
+  /** Starts everything with these credentials and a new registry of its own. */
+  public static EmbeddedSystem start(Options options, AccessControl access) throws Exception {
     PrometheusMeterRegistry metrics = Metrics.newRegistry();
     try {
-      EmbeddedSystem system = start(options, metrics);
+      EmbeddedSystem system = start(options, metrics, access);
       system.ownsMetrics = true;
       return system;
     } catch (Exception e) {
@@ -188,6 +209,12 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   /** Starts everything; every component registers its meters with {@code metrics}. */
   public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics) throws Exception {
+    return start(options, metrics, credentialsFromEnvironment(options.dataDir()));
+  }
+
+  /** Starts everything with these credentials; every component registers its meters with {@code metrics}. */
+  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics, AccessControl access)
+      throws Exception {
     long t0 = System.nanoTime();
     ScheduleRegistry schedules = new ScheduleRegistry();
     // Validated here so that a bad file stops the start with its message; put in force below through the
@@ -251,9 +278,9 @@ public final class EmbeddedSystem implements AutoCloseable {
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
-          metrics);
+          metrics, access);
       await(vertx.deployVerticle(proxy));
-      warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
+      warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access.admin());
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
         ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
@@ -264,7 +291,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
       return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher,
-          decoys, monitors, metrics);
+          decoys, monitors, metrics, access);
     } catch (Exception e) {
       watcher.close();
       for (ModelRunner r : runners) {
@@ -286,7 +313,8 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
-  private static void warmUp(int port, ScheduleRegistry schedules, int count) throws Exception {
+  private static void warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AdminToken admin)
+      throws Exception {
     if (count <= 0) {
       return;
     }
@@ -306,6 +334,8 @@ public final class EmbeddedSystem implements AutoCloseable {
       HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + problem
               + "/infer"))
           .header("content-type", "application/json")
+          .header(WarmUpKey.HEADER, key.value())
+          .header("authorization", "Bearer " + admin.value())
           .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + WARM_UP_ID + "\",\"inputs\":[" + inputs + "]}"))
           .build();
       for (int sent = 0; sent < count; sent += 8) {
@@ -328,6 +358,11 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The credentials the proxy checks; {@code access().admin().value()} is the admin token. */
+  public AccessControl access() {
+    return access;
   }
 
   public ScheduleRegistry schedules() {

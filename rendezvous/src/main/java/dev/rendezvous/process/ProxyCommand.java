@@ -1,5 +1,8 @@
 package dev.rendezvous.process;
 
+import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
@@ -44,8 +47,21 @@ public final class ProxyCommand implements Callable<Integer> {
           + "Kubernetes StatefulSet pod gets (env RDV_RESULTS_PARTITION; default: ${DEFAULT-VALUE}).")
   String resultsPartition;
 
+  @Option(names = "--admin-token-file", defaultValue = "${env:RDV_ADMIN_TOKEN_FILE:-data/admin-token}",
+      description = "Where the admin token is read from, or written to (mode 600) when missing, unless "
+          + "RDV_ADMIN_TOKEN sets it; give every replica the same token, e.g. RDV_ADMIN_TOKEN from a secret "
+          + "(env RDV_ADMIN_TOKEN_FILE; default: ${DEFAULT-VALUE}).")
+  Path adminTokenFile;
+
+  @Option(names = "--api-keys-file", defaultValue = "${env:RDV_API_KEYS_FILE}",
+      description = "Scoring keys, one per line ('#' starts a comment); when given, inference and metadata need "
+          + "'Authorization: Bearer <key>' (env RDV_API_KEYS_FILE; default: none, scoring open).")
+  Path apiKeysFile;
+
   @Override
   public Integer call() throws Exception {
+    AccessControl access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile),
+        apiKeysFile == null ? ApiKeys.open() : ApiKeys.load(apiKeysFile));
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
@@ -55,7 +71,7 @@ public final class ProxyCommand implements Callable<Integer> {
         proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, partition, kafka.bootstrapServers());
     Vertx vertx = Vertx.vertx();
     ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
-        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics);
+        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     Processes.ready("proxy http://" + host + ":" + proxy.actualPort());
     return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),

@@ -1,6 +1,7 @@
 package dev.rendezvous.rollout;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.schedule.ScheduleException;
 import io.vertx.core.buffer.Buffer;
@@ -18,7 +19,9 @@ import java.util.function.Consumer;
  *       ({@code ?dry_run=true}: validate only); 400 with the loader's message when invalid;
  *   <li>{@code POST /v2/models/{problem}/schedule/rollback?version=N}: re-apply version N as a new version.
  * </ul>
- * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop.
+ * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop. The proxy's
+ * {@link AccessControl} lets only the admin token through to the POSTs; the status names the Kafka cluster
+ * only to the admin.
  */
 public final class ScheduleRoutes implements Consumer<Router> {
 
@@ -36,7 +39,7 @@ public final class ScheduleRoutes implements Consumer<Router> {
   }
 
   private void status(RoutingContext ctx) {
-    ObjectNode body = control.status(ctx.pathParam("problem"));
+    ObjectNode body = control.status(ctx.pathParam("problem"), AccessControl.isAdmin(ctx));
     if (body == null) {
       error(ctx, 404, "unknown problem '" + ctx.pathParam("problem") + "'");
     } else {
@@ -53,16 +56,12 @@ public final class ScheduleRoutes implements Consumer<Router> {
     ctx.vertx().executeBlocking(() -> {
       ScheduleControl.Outcome o;
       try {
-        o = control.apply(yaml, source, dryRun);
+        o = control.apply(yaml, source, dryRun, problem);
       } catch (ScheduleException e) {
         if (!dryRun) {
           control.reject(problem, source, e.getMessage());
         }
         throw e;
-      }
-      if (!o.schedule().problem().equals(problem)) {
-        throw new ScheduleException(source, 0, "problem", "is '" + o.schedule().problem() + "' but was sent to "
-            + "the endpoint of '" + problem + "'");
       }
       return o;
     }, false).onComplete(ar -> {
