@@ -60,8 +60,16 @@ public final class ProxyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    AccessControl access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile),
-        apiKeysFile == null ? ApiKeys.open() : ApiKeys.load(apiKeysFile));
+    ApiKeys keys = apiKeysFile == null ? ApiKeys.open() : ApiKeys.load(apiKeysFile);
+    AccessControl access;
+    try {
+      access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile), keys);
+    } catch (java.io.UncheckedIOException e) {
+      // A read-only container without RDV_ADMIN_TOKEN: serve, but accept no write until a token is given.
+      System.err.println("WARNING: " + e.getMessage() + "; schedule changes and outcomes are refused until "
+          + AdminToken.ENV + " or a writable --admin-token-file is given");
+      access = new AccessControl(AccessControl.locked().admin(), keys);
+    }
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
