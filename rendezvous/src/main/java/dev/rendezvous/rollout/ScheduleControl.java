@@ -165,8 +165,8 @@ public final class ScheduleControl implements AutoCloseable {
     LOG.warn("schedule edit rejected, the schedule in force keeps serving: {}", message);
   }
 
-  /** How many rejections are remembered: at most one per served problem. */
-  int rememberedRejections() {
+  /** How many rejections are remembered: at most one per served problem, whatever was sent. */
+  public int rememberedRejections() {
     return lastRejected.size();
   }
 
