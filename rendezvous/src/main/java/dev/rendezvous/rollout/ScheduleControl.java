@@ -255,7 +255,7 @@ public final class ScheduleControl implements AutoCloseable {
     ArrayNode history = body.putArray("history");
     for (AppliedSchedule a : follower.history(problem)) {
       ObjectNode h = history.addObject().put("version", a.version()).put("applied_at", instant(a.appliedAtUs()))
-          .put("source", a.source()).put("diff", a.diff());
+          .put("source", a.source()).put("diff", shortened(a.diff()));
       if (a.rollbackOf() != null) {
         h.put("rollback_of", a.rollbackOf());
       }
@@ -289,6 +289,18 @@ public final class ScheduleControl implements AutoCloseable {
       body.put("bootstrap_servers", bootstrapServers);
     }
     return body;
+  }
+
+  /** Longest diff shown per version in the status; the log keeps the whole text. */
+  static final int MAX_STATUS_DIFF_CHARS = 4096;
+
+  /** A diff cut to {@link #MAX_STATUS_DIFF_CHARS}, so that the status stays small whatever was applied. */
+  static String shortened(String diff) {
+    if (diff == null || diff.length() <= MAX_STATUS_DIFF_CHARS) {
+      return diff;
+    }
+    return diff.substring(0, MAX_STATUS_DIFF_CHARS) + "\n... (" + (diff.length() - MAX_STATUS_DIFF_CHARS)
+        + " more characters; `schedule history --bootstrap-servers` reads the whole log)";
   }
 
   private static double round(double ms) {
