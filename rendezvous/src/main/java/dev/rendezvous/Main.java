@@ -100,7 +100,7 @@ public final class Main implements Runnable {
         }
         stopped.countDown();
       }, "shutdown"));
-      String url = "http://" + host + ":" + system.port();
+      String url = (system.access().tls().isPresent() ? "https://" : "http://") + host + ":" + system.port();
       System.out.println("Rendezvous is up at " + url + " (problems: " + String.join(", ",
           system.schedules().problems()) + "). Try:");
       for (String problem : system.schedules().problems()) {

@@ -33,10 +33,27 @@ public final class AccessControl {
 
   private final AdminToken admin;
   private final ApiKeys keys;
+  private final Tls tls;
 
   public AccessControl(AdminToken admin, ApiKeys keys) {
+    this(admin, keys, null);
+  }
+
+  /** @param tls the certificate and key the proxy serves HTTPS with, or null for plain HTTP */
+  public AccessControl(AdminToken admin, ApiKeys keys, Tls tls) {
     this.admin = admin;
     this.keys = keys;
+    this.tls = tls;
+  }
+
+  /** The proxy's TLS settings, if it serves HTTPS (bearer credentials should not cross a network in clear). */
+  public java.util.Optional<Tls> tls() {
+    return java.util.Optional.ofNullable(tls);
+  }
+
+  /** The server options with TLS switched on when it is configured. */
+  public io.vertx.core.http.HttpServerOptions configure(io.vertx.core.http.HttpServerOptions options) {
+    return tls == null ? options : tls.configure(options);
   }
 
   /**

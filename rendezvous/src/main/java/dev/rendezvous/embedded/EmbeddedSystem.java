@@ -186,7 +186,7 @@ public final class EmbeddedSystem implements AutoCloseable {
    */
   public static AccessControl credentialsFromEnvironment(Path dataDir) {
     return new AccessControl(AdminToken.resolve(System.getenv(), dataDir.resolve(AdminToken.FILE_NAME)),
-        ApiKeys.fromEnvironment(System.getenv()));
+        ApiKeys.fromEnvironment(System.getenv()), dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
   }
 
   /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
@@ -280,7 +280,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
           metrics, access);
       await(vertx.deployVerticle(proxy));
-      warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access.admin());
+      warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access);
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
         ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
@@ -313,12 +313,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
-  private static void warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AdminToken admin)
+  private static void warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AccessControl access)
       throws Exception {
     if (count <= 0) {
       return;
     }
-    HttpClient http = HttpClient.newHttpClient();
+    AdminToken admin = access.admin();
+    HttpClient http = access.tls().map(t -> HttpClient.newBuilder().sslContext(t.pinnedClientContext()).build())
+        .orElseGet(HttpClient::newHttpClient);
+    String scheme = access.tls().isPresent() ? "https" : "http";
     for (String problem : schedules.problems()) {
       StringBuilder inputs = new StringBuilder();
       for (TensorSpec spec : schedules.current(problem).orElseThrow().schedule().inputs()) {
@@ -331,7 +334,7 @@ public final class EmbeddedSystem implements AutoCloseable {
             .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
             .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");
       }
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + problem
+      HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + "/v2/models/" + problem
               + "/infer"))
           .header("content-type", "application/json")
           .header(WarmUpKey.HEADER, key.value())
@@ -352,8 +355,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     return proxy.actualPort();
   }
 
+  /** The proxy's address on the loopback interface: {@code https://} when TLS is configured. */
   public String url() {
-    return "http://127.0.0.1:" + port();
+    return (access.tls().isPresent() ? "https" : "http") + "://127.0.0.1:" + port();
   }
 
   public String bootstrapServers() {

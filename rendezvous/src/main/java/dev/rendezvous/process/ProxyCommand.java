@@ -63,12 +63,14 @@ public final class ProxyCommand implements Callable<Integer> {
     ApiKeys keys = apiKeysFile == null ? ApiKeys.open() : ApiKeys.load(apiKeysFile);
     AccessControl access;
     try {
-      access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile), keys);
+      access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile), keys,
+          dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
     } catch (java.io.UncheckedIOException e) {
       // A read-only container without RDV_ADMIN_TOKEN: serve, but accept no write until a token is given.
       System.err.println("WARNING: " + e.getMessage() + "; schedule changes and outcomes are refused until "
           + AdminToken.ENV + " or a writable --admin-token-file is given");
-      access = new AccessControl(AccessControl.locked().admin(), keys);
+      access = new AccessControl(AccessControl.locked().admin(), keys,
+          dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
     }
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
@@ -81,7 +83,8 @@ public final class ProxyCommand implements Callable<Integer> {
     ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
         new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    Processes.ready("proxy http://" + host + ":" + proxy.actualPort());
+    Processes.ready("proxy " + (access.tls().isPresent() ? "https" : "http") + "://" + host + ":"
+        + proxy.actualPort());
     return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),
         () -> vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
   }

@@ -194,7 +194,7 @@ public final class ProxyVerticle extends VerticleBase {
         + ctx.request().path()));
     router.route().failureHandler(this::failure);
 
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    server = vertx.createHttpServer(access.configure(new HttpServerOptions().setHost(config.host()).setPort(config.port())))
         .requestHandler(router);
     return assigned.compose(v -> server.listen()).onSuccess(s ->
         LOG.info("proxy {} listening on http://{}:{}", config.proxyId(), config.host(), s.actualPort()));

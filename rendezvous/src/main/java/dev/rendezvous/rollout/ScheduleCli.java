@@ -75,6 +75,11 @@ public final class ScheduleCli implements Runnable {
         + "(default: ${DEFAULT-VALUE}, as `up --data data` writes it).")
     Path data;
 
+    @Option(names = "--ca-cert", defaultValue = "${env:RDV_TLS_CA_FILE}", description = "With an https --url: "
+        + "trust the certificates of this PEM file (the server's own when self-signed) instead of the JDK's "
+        + "(env RDV_TLS_CA_FILE).")
+    Path caCert;
+
     @Spec CommandLine.Model.CommandSpec spec;
 
     /** The admin token: --token, else RDV_ADMIN_TOKEN, else {@code <data>/admin-token}; null when none is found. */
@@ -153,8 +158,11 @@ public final class ScheduleCli implements Runnable {
     private JsonNode send(HttpRequest request) {
       HttpResponse<String> r;
       try {
-        r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-            .send(request, HttpResponse.BodyHandlers.ofString());
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (caCert != null) {
+          client.sslContext(dev.rendezvous.auth.Tls.trusting(caCert));
+        }
+        r = client.build().send(request, HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {
         throw new Unreachable("cannot reach " + url() + ": " + e);
       } catch (InterruptedException e) {
@@ -261,6 +269,9 @@ public final class ScheduleCli implements Runnable {
     @Option(names = "--data", defaultValue = "data", description = "With --url: the running system's data "
         + "directory, whose admin-token file holds the token (default: ${DEFAULT-VALUE}).")
     Path data;
+    @Option(names = "--ca-cert", defaultValue = "${env:RDV_TLS_CA_FILE}", description = "With an https --url: "
+        + "trust the certificates of this PEM file (env RDV_TLS_CA_FILE).")
+    Path caCert;
 
     @Override
     void execute() {
@@ -269,6 +280,7 @@ public final class ScheduleCli implements Runnable {
       t.runners = runners;
       t.token = token;
       t.data = data;
+      t.caCert = caCert;
       String text = read(file);
       Schedule unchecked = ScheduleLoader.parse(text, file.toString());
       ScheduleLoader.parse(text, file.toString(), id -> t.isCanary(unchecked.problem(), id));

@@ -121,4 +121,17 @@ class CredentialsTest {
     assertThat(AccessControl.bearer("Bearer")).isNull();
     assertThat(AccessControl.bearer(null)).isNull();
   }
+
+  @Test
+  void tls_needs_both_files_or_neither() throws Exception {
+    assertThat(Tls.fromEnvironment(Map.of())).isNull();
+    Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
+    Path key = Files.writeString(dir.resolve("key.pem"), "x");
+    assertThat(Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString(), Tls.KEY_ENV, key.toString())).key())
+        .isEqualTo(key);
+    assertThatThrownBy(() -> Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString())))
+        .hasMessageContaining("needs both").hasMessageContaining(Tls.KEY_ENV);
+    assertThatThrownBy(() -> Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString(), Tls.KEY_ENV,
+        dir.resolve("missing.pem").toString()))).hasMessageContaining("cannot read");
+  }
 }
