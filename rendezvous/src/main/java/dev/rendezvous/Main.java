@@ -1,6 +1,7 @@
 package dev.rendezvous;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.bench.BenchReport;
 import dev.rendezvous.bench.BenchSuite;
 import dev.rendezvous.bench.BenchSuiteOptions;
@@ -100,13 +101,18 @@ public final class Main implements Runnable {
         }
         stopped.countDown();
       }, "shutdown"));
-      String url = "http://" + host + ":" + system.port();
+      String url = (system.access().tls().isPresent() ? "https://" : "http://") + host + ":" + system.port();
       System.out.println("Rendezvous is up at " + url + " (problems: " + String.join(", ",
           system.schedules().problems()) + "). Try:");
       for (String problem : system.schedules().problems()) {
         System.out.println("  curl -s " + url + "/v2/models/" + problem);
       }
       System.out.println("Metrics for Prometheus: " + url + "/metrics; live status page: " + url + "/ui/");
+      System.out.println("Schedule changes and outcomes need the admin token: " + system.access().admin().file()
+          .map(f -> "the file " + f).orElse("the one in " + AdminToken.ENV) + " (bin/rendezvous schedule finds it).");
+      if (system.access().keys().required()) {
+        System.out.println("Scoring needs a key of " + system.access().keys().file() + ".");
+      }
       System.out.println("Press Ctrl-C to stop.");
       stopped.await();
       return 0;

@@ -112,7 +112,9 @@ public final class ScoreMonitor implements Component {
 
   /**
    * Ignores the scores of requests received before this time (epoch µs), such as the launcher's warm-up
-   * requests of zeros, which would otherwise become part of every model's reference.
+   * requests of zeros, which would otherwise become part of every model's reference. Warm-up requests are
+   * skipped by their request id anyway ({@link dev.rendezvous.common.WarmUp}); this also covers a monitor
+   * started after a burst of other start-up traffic.
    */
   public ScoreMonitor ignoreRequestsReceivedBefore(long epochUs) {
     this.notBeforeUs = epochUs;
@@ -135,7 +137,7 @@ public final class ScoreMonitor implements Component {
   /** Takes one score into account. Called by the monitor's thread; call it from one thread only. */
   public void accept(Score score) {
     if (score.failed() || score.outputs() == null || score.outputs().isEmpty()
-        || score.receivedAtUs() < notBeforeUs) {
+        || score.receivedAtUs() < notBeforeUs || dev.rendezvous.common.WarmUp.isWarmUp(score.requestId())) {
       return;
     }
     double[] values = values(score);

@@ -27,9 +27,6 @@ public final class ScoreHistogram {
   /** The metric's name as Prometheus sees it. */
   public static final String NAME = "rdv_model_score";
 
-  /** The client id that the embedded launcher gives its warm-up requests. */
-  public static final String WARM_UP_CLIENT_ID = "rendezvous-warm-up";
-
   private static final Map<PrometheusRegistry, Histogram> FAMILIES = new WeakHashMap<>();
 
   private final DoubleConsumer point;
@@ -58,9 +55,12 @@ public final class ScoreHistogram {
     }
   }
 
-  /** Whether a request with this client id counts in score distributions. */
-  public static boolean counts(String clientId) {
-    return !WARM_UP_CLIENT_ID.equals(clientId);
+  /**
+   * Whether the request with this request id counts in score distributions: every request but the launcher's
+   * warm-up, which the proxy marks in the request id ({@link dev.rendezvous.common.WarmUp}).
+   */
+  public static boolean counts(String requestId) {
+    return !dev.rendezvous.common.WarmUp.isWarmUp(requestId);
   }
 
   public void record(double score) {

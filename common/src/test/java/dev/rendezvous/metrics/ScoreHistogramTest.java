@@ -33,8 +33,10 @@ class ScoreHistogramTest {
 
   @Test
   void warmUpRequestsAreNotCounted() {
-    assertThat(ScoreHistogram.counts(ScoreHistogram.WARM_UP_CLIENT_ID)).isFalse();
+    assertThat(ScoreHistogram.counts(dev.rendezvous.common.WarmUp.PREFIX + "p1-abc")).isFalse();
     assertThat(ScoreHistogram.counts(null)).isTrue();
-    assertThat(ScoreHistogram.counts("client-7")).isTrue();
+    assertThat(ScoreHistogram.counts("p1-abc")).isTrue();
+    // A client's own id plays no part: only the proxy stamps request ids.
+    assertThat(ScoreHistogram.counts("rendezvous-warm-up")).isTrue();
   }
 }

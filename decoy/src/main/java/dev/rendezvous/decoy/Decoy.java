@@ -160,7 +160,7 @@ public final class Decoy implements Component {
         clientId = request.clientId();
         receivedAt = request.receivedAtUs();
         deadlineAt = request.deadlineAtUs();
-        warmUp = DecoyConfig.WARM_UP_CLIENT_ID.equals(clientId);
+        warmUp = dev.rendezvous.common.WarmUp.isWarmUp(requestId);
       } catch (RuntimeException e) {
         // Kept all the same: the archive is for debugging too, and this record reached the models.
         LOG.warn("decoy: input record at {}-{} offset {} is not a valid request ({}); archived as it is",

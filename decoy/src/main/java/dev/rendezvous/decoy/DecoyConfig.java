@@ -20,9 +20,6 @@ import java.nio.file.Path;
 public record DecoyConfig(String problem, Path archiveDir, String groupId, long segmentMaxBytes,
     long segmentMaxAgeMs, long flushIntervalMs, int flushMaxRecords, int retentionHours, boolean recordWarmUp) {
 
-  /** The client id the embedded launcher gives its warm-up requests. */
-  public static final String WARM_UP_CLIENT_ID = "rendezvous-warm-up";
-
   public DecoyConfig {
     if (segmentMaxBytes < 1 || segmentMaxAgeMs < 1 || flushIntervalMs < 1 || flushMaxRecords < 1) {
       throw new IllegalArgumentException("segment and flush limits must be positive");

@@ -26,8 +26,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * Joins a problem's archived inputs with every model's scores and the outcomes into one row per request:
- * the training set a data scientist asks for. Requests are those received in {@code [since, until)}; scores
+ * Joins a problem's archived inputs with every model's scores and the outcomes into one row per request
+ * (in CSV, one row per input row of a batched request): the training set a data scientist asks for. Requests are those received in {@code [since, until)}; scores
  * and outcomes come from the decoy's archive of their topics (so an export needs no Kafka and outlives its
  * retention), and replayed scores ({@code rendezvous replay}) appear beside the live ones as
  * {@code <model>@replay}. When a request has several outcomes, the last one recorded wins.
@@ -131,14 +131,19 @@ public final class TrainingSetExport {
     }
   }
 
-  /** Column layout: per input tensor and per (model, output), the most elements seen; one column each. */
+  /**
+   * One CSV row per input row: a batched request of n rows (dimension 0 of its inputs) becomes n lines, each
+   * with its own slice of every input and output tensor, numbered by {@code row}; the request's columns
+   * (ids, times, errors, outcome) repeat on each. Column layout: per input tensor and per (model, output), the
+   * most elements one row held; one column each. A batch therefore never widens the file.
+   */
   private static void writeCsv(Writer w, List<Row> rows, TreeSet<String> models,
       Map<String, Map<String, Score>> scores, Map<String, Outcome> outcomes) throws IOException {
     Map<String, Integer> inputWidth = new LinkedHashMap<>();
     Map<String, Integer> outputWidth = new LinkedHashMap<>(); // "<model>.<output>"
     for (Row r : rows) {
       for (Tensor t : r.request().inputs()) {
-        inputWidth.merge(t.name(), t.data().length, Math::max);
+        inputWidth.merge(t.name(), rowWidth(t), Math::max);
       }
     }
     for (String model : models) {
@@ -146,12 +151,12 @@ public final class TrainingSetExport {
         Score s = scores.getOrDefault(r.input().requestId(), Map.of()).get(model);
         if (s != null && s.outputs() != null) {
           for (Tensor t : s.outputs()) {
-            outputWidth.merge(model + "." + t.name(), t.data().length, Math::max);
+            outputWidth.merge(model + "." + t.name(), rowWidth(t), Math::max);
           }
         }
       }
     }
-    List<String> header = new ArrayList<>(List.of("request_id", "client_id", "received_at", "deadline_ms"));
+    List<String> header = new ArrayList<>(List.of("request_id", "row", "client_id", "received_at", "deadline_ms"));
     inputWidth.forEach((name, n) -> header.addAll(columns(name, n)));
     outputWidth.forEach((name, n) -> header.addAll(columns(name, n)));
     models.forEach(m -> header.add(m + ".error"));
@@ -160,27 +165,40 @@ public final class TrainingSetExport {
 
     for (Row r : rows) {
       String id = r.input().requestId();
-      List<String> cells = new ArrayList<>(header.size());
-      cells.add(id);
-      cells.add(r.input().clientId() == null ? "" : r.input().clientId());
-      cells.add(iso(r.input().receivedAtUs()));
-      cells.add(number((r.input().deadlineAtUs() - r.input().receivedAtUs()) / 1000.0));
-      inputWidth.forEach((name, n) -> cells.addAll(values(find(r.request().inputs(), name), n)));
       Map<String, Score> perModel = scores.getOrDefault(id, Map.of());
-      outputWidth.forEach((column, n) -> {
-        int dot = column.lastIndexOf('.');
-        Score s = perModel.get(column.substring(0, dot));
-        cells.addAll(values(s == null || s.outputs() == null ? null : find(s.outputs(), column.substring(dot + 1)), n));
-      });
-      for (String m : models) {
-        Score s = perModel.get(m);
-        cells.add(s == null || s.error() == null ? "" : s.error());
-      }
       Outcome o = outcomes.get(id);
-      cells.add(o == null || o.outcome() == null ? "" : o.outcome().isValueNode() ? o.outcome().asText()
-          : Json.MAPPER.writeValueAsString(o.outcome()));
-      line(w, cells);
+      String outcome = o == null || o.outcome() == null ? "" : o.outcome().isValueNode() ? o.outcome().asText()
+          : Json.MAPPER.writeValueAsString(o.outcome());
+      long batchRows = r.request().inputs().isEmpty() ? 1 : Math.max(1, r.request().inputs().get(0).rows());
+      for (int row = 0; row < batchRows; row++) {
+        int at = row;
+        List<String> cells = new ArrayList<>(header.size());
+        cells.add(id);
+        cells.add(Integer.toString(row));
+        cells.add(r.input().clientId() == null ? "" : r.input().clientId());
+        cells.add(iso(r.input().receivedAtUs()));
+        cells.add(number((r.input().deadlineAtUs() - r.input().receivedAtUs()) / 1000.0));
+        inputWidth.forEach((name, n) -> cells.addAll(values(find(r.request().inputs(), name), at, n)));
+        outputWidth.forEach((column, n) -> {
+          int dot = column.lastIndexOf('.');
+          Score s = perModel.get(column.substring(0, dot));
+          cells.addAll(values(s == null || s.outputs() == null ? null : find(s.outputs(), column.substring(dot + 1)),
+              at, n));
+        });
+        for (String m : models) {
+          Score s = perModel.get(m);
+          cells.add(s == null || s.error() == null ? "" : s.error());
+        }
+        cells.add(outcome);
+        line(w, cells);
+      }
     }
+  }
+
+  /** Elements of one row of the tensor: all of them divided by dimension 0 (a scalar is one row of one). */
+  private static int rowWidth(Tensor t) {
+    long rows = Math.max(1, t.rows());
+    return (int) ((t.data().length + rows - 1) / rows);
   }
 
   private static List<String> columns(String name, int n) {
@@ -203,10 +221,14 @@ public final class TrainingSetExport {
     return null;
   }
 
-  private static List<String> values(Tensor t, int n) {
+  /** The {@code n} cells of row {@code row} of the tensor; empty cells where it has no such row or element. */
+  private static List<String> values(Tensor t, int row, int n) {
     List<String> out = new ArrayList<>(n);
+    int width = t == null ? 0 : rowWidth(t);
+    boolean hasRow = t != null && row < Math.max(1, t.rows());
     for (int i = 0; i < n; i++) {
-      out.add(t == null || i >= t.data().length ? "" : value(t, i));
+      int k = row * width + i;
+      out.add(!hasRow || i >= width || k >= t.data().length ? "" : value(t, k));
     }
     return out;
   }

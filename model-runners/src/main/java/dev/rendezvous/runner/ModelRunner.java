@@ -243,7 +243,7 @@ public final class ModelRunner implements Component {
       for (int i = 0; i < batch.size(); i++) {
         InferenceRequest r = batch.get(i);
         scoreLatency.record((scoredAt - r.receivedAtUs()) * 1_000);
-        if (ScoreHistogram.counts(r.clientId()) && !outputs.get(i).isEmpty()) {
+        if (ScoreHistogram.counts(r.requestId()) && !outputs.get(i).isEmpty()) {
           for (double v : outputs.get(i).get(0).data()) {
             scores.record(v);
           }

@@ -77,7 +77,7 @@ class RunnerMetricsTest {
         send(producer, request("live-" + i, "client", i, later));
       }
       for (int i = 0; i < 5; i++) {
-        send(producer, request("warm-" + i, ScoreHistogram.WARM_UP_CLIENT_ID, i, later));
+        send(producer, request(dev.rendezvous.common.WarmUp.PREFIX + "warm-" + i, "client", i, later));
       }
       for (int i = 0; i < 3; i++) {
         send(producer, request("old-" + i, "client", i, Clock.SYSTEM.nowMicros() - 1_000));

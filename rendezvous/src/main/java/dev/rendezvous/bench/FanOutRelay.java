@@ -2,6 +2,8 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.ConsumerLoop;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -87,10 +89,10 @@ public final class FanOutRelay implements AutoCloseable {
 
   private final Vertx vertx;
   private final HttpServer server;
-  private final List<Thread> threads;
+  private final List<ConsumerLoop<String, byte[]>> threads;
   private final AtomicBoolean running;
 
-  private FanOutRelay(Vertx vertx, HttpServer server, List<Thread> threads, AtomicBoolean running) {
+  private FanOutRelay(Vertx vertx, HttpServer server, List<ConsumerLoop<String, byte[]>> threads, AtomicBoolean running) {
     this.vertx = vertx;
     this.server = server;
     this.threads = threads;
@@ -108,7 +110,7 @@ public final class FanOutRelay implements AutoCloseable {
     KafkaTopics.ensure(bootstrap, List.of(input, scores, results, outcomes), partitions, (short) 1);
     Vertx vertx = Vertx.vertx();
     AtomicBoolean running = new AtomicBoolean(true);
-    List<Thread> threads = new ArrayList<>();
+    List<ConsumerLoop<String, byte[]>> threads = new ArrayList<>();
     List<CompletableFuture<Void>> ready = new ArrayList<>();
 
     int consumers = shape.sharedInput() ? 1 : shape.runners();
@@ -222,29 +224,21 @@ public final class FanOutRelay implements AutoCloseable {
     void accept(ConsumerRecord<String, byte[]> r);
   }
 
-  /** A reader on a dedicated thread, like the runners, the decoy and the monitor. */
-  private static Thread reader(String name, Properties props, List<String> topics, AtomicBoolean running,
-      List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
-    var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(props,
-        new StringDeserializer(), new ByteArrayDeserializer());
-    CompletableFuture<Void> assigned = new CompletableFuture<>();
-    ready.add(assigned);
-    Thread t = new Thread(() -> {
-      KafkaTopics.subscribeAndResolve(consumer, topics, assigned);
-      try {
-        while (running.get()) {
-          for (ConsumerRecord<String, byte[]> r : consumer.poll(POLL)) {
-            onRecord.accept(r);
-          }
-        }
-      } finally {
-        consumer.close();
-        onClose.run();
-      }
-    }, "fanout-" + name);
-    t.setDaemon(true);
-    t.start();
-    return t;
+  /** A reader on a consumer loop of its own, like the runners, the decoy and the monitor. */
+  private static ConsumerLoop<String, byte[]> reader(String name, Properties props, List<String> topics,
+      AtomicBoolean running, List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
+    boolean autoCommit = "true".equals(String.valueOf(props.get("enable.auto.commit")));
+    ConsumerLoop<String, byte[]> loop = ConsumerLoop.<String, byte[]>builder("fanout-" + name, props,
+            new StringDeserializer(), new ByteArrayDeserializer(), batch -> {
+              for (ConsumerRecord<String, byte[]> r : batch) {
+                onRecord.accept(r);
+              }
+            })
+        .subscribe(topics).commit(autoCommit ? CommitPolicy.auto(null) : CommitPolicy.none()).pollTimeout(POLL)
+        .onStop(onClose::run)
+        .build().start();
+    ready.add(loop.assigned());
+    return loop;
   }
 
   public String url() {
@@ -254,8 +248,8 @@ public final class FanOutRelay implements AutoCloseable {
   @Override
   public void close() throws Exception {
     running.set(false);
-    for (Thread t : threads) {
-      t.join(5_000);
+    for (ConsumerLoop<String, byte[]> loop : threads) {
+      loop.close();
     }
     await(vertx.close());
   }

@@ -9,7 +9,10 @@ import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
-import dev.rendezvous.metrics.ScoreHistogram;
+import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.auth.ApiKeys;
+import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
@@ -73,8 +76,9 @@ public final class EmbeddedSystem implements AutoCloseable {
    * @param startRendezvous false leaves the rendezvous out (the proxy then answers every request with the
    *     default at the deadline); useful to see the deadline guard at work
    * @param warmUpRequests requests of zeros sent through the whole path per problem before the system is
-   *     reported ready, so that the JVM has compiled the hot code before the first real request; they carry
-   *     the client id {@value #WARM_UP_ID} so that recorders can tell them apart
+   *     reported ready, so that the JVM has compiled the hot code before the first real request; the proxy
+   *     gives them warm-up request ids ({@link dev.rendezvous.common.WarmUp}) so that recorders can tell them
+   *     apart
    * @param admission the proxy's admission control and guard settings; null reads them from the environment
    *     ({@link AdmissionConfig#fromEnvironment})
    */
@@ -117,8 +121,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  /** The client id of warm-up requests. */
-  public static final String WARM_UP_ID = ScoreHistogram.WARM_UP_CLIENT_ID;
+  /** The client id of warm-up requests; only a readable label: what marks them is their request id. */
+  public static final String WARM_UP_ID = "rendezvous-warm-up";
 
   private final EmbeddedKafka broker;
   private final Vertx vertx;
@@ -132,12 +136,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final List<Decoy> decoys;
   private final List<ScoreMonitor> monitors;
   private final PrometheusMeterRegistry metrics;
+  private final AccessControl access;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics) {
+      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
+      AccessControl access) {
     this.metrics = metrics;
+    this.access = access;
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
@@ -189,11 +196,25 @@ public final class EmbeddedSystem implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The credentials of the environment: the admin token of {@value AdminToken#ENV}, else the one in
+   * {@code <dataDir>/admin-token} (created when missing), and the scoring keys of {@value ApiKeys#ENV} if set.
+   */
+  public static AccessControl credentialsFromEnvironment(Path dataDir) {
+    return new AccessControl(AdminToken.resolve(System.getenv(), dataDir.resolve(AdminToken.FILE_NAME)),
+        ApiKeys.fromEnvironment(System.getenv()), dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
+  }
+
   /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
   public static EmbeddedSystem start(Options options) throws Exception {
+    return start(options, credentialsFromEnvironment(options.dataDir()));
+  }
+
+  /** Starts everything with these credentials and a new registry of its own. */
+  public static EmbeddedSystem start(Options options, AccessControl access) throws Exception {
     PrometheusMeterRegistry metrics = Metrics.newRegistry();
     try {
-      EmbeddedSystem system = start(options, metrics);
+      EmbeddedSystem system = start(options, metrics, access);
       system.ownsMetrics = true;
       return system;
     } catch (Exception e) {
@@ -204,6 +225,12 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   /** Starts everything; every component registers its meters with {@code metrics}. */
   public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics) throws Exception {
+    return start(options, metrics, credentialsFromEnvironment(options.dataDir()));
+  }
+
+  /** Starts everything with these credentials; every component registers its meters with {@code metrics}. */
+  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics, AccessControl access)
+      throws Exception {
     long t0 = System.nanoTime();
     ScheduleRegistry schedules = new ScheduleRegistry();
     // Validated here so that a bad file stops the start with its message; put in force below through the
@@ -269,9 +296,10 @@ public final class EmbeddedSystem implements AutoCloseable {
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
       ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
-          metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()));
+          metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
+          access);
       await(vertx.deployVerticle(proxy));
-      warmUp(proxy.actualPort(), schedules, options.warmUpRequests());
+      warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access);
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
         ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
@@ -282,7 +310,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
       return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher,
-          decoys, monitors, metrics);
+          decoys, monitors, metrics, access);
     } catch (Exception e) {
       watcher.close();
       for (ModelRunner r : runners) {
@@ -304,11 +332,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
-  private static void warmUp(int port, ScheduleRegistry schedules, int count) throws Exception {
+  private static void warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AccessControl access)
+      throws Exception {
     if (count <= 0) {
       return;
     }
-    HttpClient http = HttpClient.newHttpClient();
+    AdminToken admin = access.admin();
+    HttpClient http = access.tls().map(t -> HttpClient.newBuilder().sslContext(t.pinnedClientContext()).build())
+        .orElseGet(HttpClient::newHttpClient);
+    String scheme = access.tls().isPresent() ? "https" : "http";
     for (String problem : schedules.problems()) {
       StringBuilder inputs = new StringBuilder();
       for (TensorSpec spec : schedules.current(problem).orElseThrow().schedule().inputs()) {
@@ -321,9 +353,11 @@ public final class EmbeddedSystem implements AutoCloseable {
             .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
             .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");
       }
-      HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/models/" + problem
+      HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + "/v2/models/" + problem
               + "/infer"))
           .header("content-type", "application/json")
+          .header(WarmUpKey.HEADER, key.value())
+          .header("authorization", "Bearer " + admin.value())
           .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + WARM_UP_ID + "\",\"inputs\":[" + inputs + "]}"))
           .build();
       for (int sent = 0; sent < count; sent += 8) {
@@ -340,12 +374,18 @@ public final class EmbeddedSystem implements AutoCloseable {
     return proxy.actualPort();
   }
 
+  /** The proxy's address on the loopback interface: {@code https://} when TLS is configured. */
   public String url() {
-    return "http://127.0.0.1:" + port();
+    return (access.tls().isPresent() ? "https" : "http") + "://127.0.0.1:" + port();
   }
 
   public String bootstrapServers() {
     return bootstrapServers;
+  }
+
+  /** The credentials the proxy checks; {@code access().admin().value()} is the admin token. */
+  public AccessControl access() {
+    return access;
   }
 
   public ScheduleRegistry schedules() {

@@ -1,5 +1,8 @@
 package dev.rendezvous.process;
 
+import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
@@ -46,8 +49,31 @@ public final class ProxyCommand implements Callable<Integer> {
           + "Kubernetes StatefulSet pod gets (env RDV_RESULTS_PARTITION; default: ${DEFAULT-VALUE}).")
   String resultsPartition;
 
+  @Option(names = "--admin-token-file", defaultValue = "${env:RDV_ADMIN_TOKEN_FILE:-data/admin-token}",
+      description = "Where the admin token is read from, or written to (mode 600) when missing, unless "
+          + "RDV_ADMIN_TOKEN sets it; give every replica the same token, e.g. RDV_ADMIN_TOKEN from a secret "
+          + "(env RDV_ADMIN_TOKEN_FILE; default: ${DEFAULT-VALUE}).")
+  Path adminTokenFile;
+
+  @Option(names = "--api-keys-file", defaultValue = "${env:RDV_API_KEYS_FILE}",
+      description = "Scoring keys, one per line ('#' starts a comment); when given, inference and metadata need "
+          + "'Authorization: Bearer <key>' (env RDV_API_KEYS_FILE; default: none, scoring open).")
+  Path apiKeysFile;
+
   @Override
   public Integer call() throws Exception {
+    ApiKeys keys = apiKeysFile == null ? ApiKeys.open() : ApiKeys.load(apiKeysFile);
+    AccessControl access;
+    try {
+      access = new AccessControl(AdminToken.resolve(System.getenv(), adminTokenFile), keys,
+          dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
+    } catch (java.io.UncheckedIOException e) {
+      // A read-only container without RDV_ADMIN_TOKEN: serve, but accept no write until a token is given.
+      System.err.println("WARNING: " + e.getMessage() + "; schedule changes and outcomes are refused until "
+          + AdminToken.ENV + " or a writable --admin-token-file is given");
+      access = new AccessControl(AccessControl.locked().admin(), keys,
+          dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
+    }
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
@@ -57,9 +83,10 @@ public final class ProxyCommand implements Callable<Integer> {
         proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, partition, kafka.bootstrapServers());
     Vertx vertx = Vertx.vertx();
     ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
-        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config());
+        new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config(), access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    Processes.ready("proxy http://" + host + ":" + proxy.actualPort());
+    Processes.ready("proxy " + (access.tls().isPresent() ? "https" : "http") + "://" + host + ":"
+        + proxy.actualPort());
     return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),
         () -> vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
   }

@@ -1,7 +1,9 @@
 package dev.rendezvous.proxy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import dev.rendezvous.common.Datatype;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
@@ -31,12 +33,25 @@ public final class InferRequestParser {
 
   private static final long MAX_SAFE_INTEGER = 1L << 53;
 
+  /**
+   * The longest deadline a request may ask for, in milliseconds (60 s): every waiting request holds a timer and
+   * an entry in the proxy's table until then, so an unbounded deadline would let a client pin them for ever.
+   */
+  public static final double MAX_DEADLINE_MS = 60_000;
+
+  /** Largest dimension of a shape: tensors are indexed by int, and no body under the limit holds more. */
+  private static final long MAX_DIMENSION = Integer.MAX_VALUE;
+
+  /** Reads one JSON document and nothing after it: trailing bytes are an error, not ignored. */
+  private static final ObjectReader READER = Json.MAPPER.reader()
+      .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
   private InferRequestParser() {}
 
   public static Parsed parse(byte[] body, List<TensorSpec> signature) {
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(body);
+      root = READER.readTree(body);
     } catch (JsonProcessingException e) {
       throw new BadRequestException("malformed JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -99,6 +114,10 @@ public final class InferRequestParser {
     if (!d.isNumber() || !(d.asDouble() > 0) || Double.isInfinite(d.asDouble())) {
       throw new BadRequestException("parameters.deadline_ms must be a positive number of milliseconds, not " + d);
     }
+    if (d.asDouble() > MAX_DEADLINE_MS) {
+      throw new BadRequestException("parameters.deadline_ms may be at most " + (long) MAX_DEADLINE_MS + " ms, not "
+          + d);
+    }
     return d.asDouble();
   }
 
@@ -134,8 +153,10 @@ public final class InferRequestParser {
     long[] shape = new long[shapeNode.size()];
     for (int i = 0; i < shape.length; i++) {
       JsonNode dim = shapeNode.get(i);
-      if (!dim.isIntegralNumber() || dim.asLong() < 0) {
-        throw new BadRequestException(where + ": shape must be an array of non-negative integers, not " + shapeNode);
+      // canConvertToLong: 2^64+1 must not wrap round to 1.
+      if (!dim.isIntegralNumber() || !dim.canConvertToLong() || dim.asLong() < 0 || dim.asLong() > MAX_DIMENSION) {
+        throw new BadRequestException(where + ": shape must be an array of integers from 0 to " + MAX_DIMENSION
+            + ", not " + shapeNode);
       }
       shape[i] = dim.asLong();
     }
@@ -147,7 +168,13 @@ public final class InferRequestParser {
     if (dataNode == null || !dataNode.isArray()) {
       throw new BadRequestException(where + ": data must be an array of numbers");
     }
-    long expected = Tensor.elementCount(shape);
+    long expected = 1;
+    for (long d : shape) {
+      expected *= d;
+      if (expected > MAX_DIMENSION) { // before it can overflow: no body under the limit holds that many
+        throw new BadRequestException(where + ": shape " + shapeNode + " has more elements than a request can hold");
+      }
+    }
     List<Double> values = new ArrayList<>();
     flatten(dataNode, values, where, datatype);
     if (values.size() != expected) {
@@ -193,7 +220,11 @@ public final class InferRequestParser {
           throw new BadRequestException(where + ": " + e + " is not an INT64 within ±2^53");
         }
       }
-      case FP64 -> { }
+      case FP64 -> {
+        if (!Double.isFinite(v)) {
+          throw new BadRequestException(where + ": " + e + " does not fit in FP64");
+        }
+      }
     }
     return v;
   }

@@ -21,12 +21,17 @@ import org.slf4j.LoggerFactory;
  * {@code {"request_id": "<the request_id the response carried>", "outcome": <number, label or object>}}.
  * It is written to the problem's outcomes topic keyed by request id, and answered 200 only once Kafka has
  * acknowledged it; the decoy archives it beside the request's inputs and scores. The request id is not
- * checked against past requests (the proxy keeps none); an unknown one simply joins nothing at export.
+ * checked against past requests (the proxy keeps none); an unknown one simply joins nothing at export. Only
+ * the admin credential may post outcomes ({@link dev.rendezvous.auth.AccessControl}), and request ids cannot
+ * be guessed, so one client cannot label another's requests.
  */
 final class OutcomeHandler implements Handler<RoutingContext> {
 
   private static final Logger LOG = LoggerFactory.getLogger(OutcomeHandler.class);
   private static final Set<String> FIELDS = Set.of("request_id", "outcome");
+  /** One JSON document and nothing after it. */
+  private static final com.fasterxml.jackson.databind.ObjectReader READER = Json.MAPPER.reader()
+      .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final ScheduleRegistry schedules;
   private final KafkaProducer<String, byte[]> producer;
@@ -68,7 +73,7 @@ final class OutcomeHandler implements Handler<RoutingContext> {
     }
     JsonNode root;
     try {
-      root = Json.MAPPER.readTree(body.getBytes());
+      root = READER.readTree(body.getBytes());
     } catch (Exception e) {
       throw new BadRequestException("the body is not valid JSON: " + e.getMessage().split("\n")[0]);
     }

@@ -2,6 +2,7 @@ package dev.rendezvous.proxy;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
@@ -95,7 +96,10 @@ public final class ProxyVerticle extends VerticleBase {
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
   private boolean resultsAssigned;
-  private long sequence;
+  private final AccessControl access;
+  private final RequestIds requestIds;
+  private final WarmUpKey warmUpKey = new WarmUpKey();
+  private RecordLimit recordLimit;
 
   /**
    * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports
@@ -112,12 +116,18 @@ public final class ProxyVerticle extends VerticleBase {
    */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
       Consumer<Router> extraRoutes, MeterRegistry metrics) {
-    this(config, schedules, clock, backendReady, extraRoutes, metrics, AdmissionConfig.defaults());
+    this(config, schedules, clock, backendReady, extraRoutes, metrics, AdmissionConfig.defaults(),
+        AccessControl.locked());
   }
 
-  /** @param admission which requests are taken in under load, and when the deadline guard fires */
+  /**
+   * @param admission which requests are taken in under load, and when the deadline guard fires
+   * @param access the credentials every request is checked against before anything else reads it
+   */
   public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
-      Consumer<Router> extraRoutes, MeterRegistry metrics, AdmissionConfig admission) {
+      Consumer<Router> extraRoutes, MeterRegistry metrics, AdmissionConfig admission, AccessControl access) {
+    this.access = access;
+    this.requestIds = new RequestIds(config.proxyId());
     this.config = config;
     this.schedules = schedules;
     this.clock = clock;
@@ -144,6 +154,7 @@ public final class ProxyVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
+    recordLimit = RecordLimit.of(producerProps);
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
 
@@ -166,6 +177,8 @@ public final class ProxyVerticle extends VerticleBase {
 
     Router router = Router.router(vertx);
     router.post("/v2/models/:problem/infer").handler(this::countRequest);
+    access.mount(router);
+    ContentTypes.mount(router);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(admission::handle);
     router.post("/v2/models/:problem/infer").handler(this::infer);
@@ -194,7 +207,8 @@ public final class ProxyVerticle extends VerticleBase {
         + ctx.request().path()));
     router.route().failureHandler(this::failure);
 
-    server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+    server = vertx.createHttpServer(access.configure(new HttpServerOptions().setHost(config.host())
+        .setPort(config.port())))
         .requestHandler(router);
     admission.start(vertx);
     return assigned.compose(v -> server.listen()).onSuccess(s ->
@@ -204,6 +218,11 @@ public final class ProxyVerticle extends VerticleBase {
   /** The port the server listens on (useful when configured with 0). */
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The key that marks this proxy's warm-up requests; for launchers in the same process only. */
+  public WarmUpKey warmUpKey() {
+    return warmUpKey;
   }
 
   public boolean ready() {
@@ -237,16 +256,22 @@ public final class ProxyVerticle extends VerticleBase {
     }
     double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : schedule.deadlineMs();
     long deadlineAt = receivedAt + (long) (budgetMs * 1000);
-    String requestId = config.proxyId() + "-" + Long.toString(sequence++, 36);
+    String requestId = requestIds.next(warmUpKey.marks(ctx.request()));
     ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), config.resultsPartition());
     InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
         receivedAt, deadlineAt, parsed.inputs());
+    byte[] encoded = Json.encode(request);
+    String tooLarge = recordLimit.tooLarge(requestId, encoded, parsed.rows());
+    if (tooLarge != null) {
+      error(ctx, 413, tooLarge);
+      return;
+    }
     long guardMs = admission.guardDelayMs(receivedAt, deadlineAt);
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
         versioned, deadlineAt));
     inFlight.get(problem).incrementAndGet();
-    producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, Json.encode(request)))
+    producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
         .onFailure(e -> {
           LOG.warn("request {} not written to Kafka: {}", requestId, e.getMessage());
           Waiting w = waiting.remove(requestId);

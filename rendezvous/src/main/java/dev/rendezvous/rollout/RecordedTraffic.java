@@ -40,8 +40,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  */
 public final class RecordedTraffic {
 
-  private static final String WARM_UP_ID = "rendezvous-warm-up";
-
   private RecordedTraffic() {}
 
   /**
@@ -58,7 +56,7 @@ public final class RecordedTraffic {
       List<Result> results = new ArrayList<>();
       readTopic(consumer, topics.results(), selection.sinceUs(), selection.last(), r -> {
         Result result = Json.decode(r.value(), Result.class);
-        if (!WARM_UP_ID.equals(result.clientId()) && !"overload".equals(result.reason())
+        if (!dev.rendezvous.common.WarmUp.isWarmUp(result.requestId()) && !"overload".equals(result.reason())
             && result.decidedAtUs() >= selection.sinceUs()) {
           results.add(result);
         }

@@ -1,6 +1,7 @@
 package dev.rendezvous.rollout;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.runner.RunnerConfig;
@@ -65,7 +66,38 @@ public final class ScheduleCli implements Runnable {
             + "are canaries (default: ${DEFAULT-VALUE}).")
     List<Path> runners;
 
+    @Option(names = "--token", description = "The admin token to send (default: env RDV_ADMIN_TOKEN, else the file "
+        + "admin-token in --data).")
+    String token;
+
+    @Option(names = "--data", defaultValue = "data", description = "The running system's data directory, whose "
+        + "admin-token file holds the token when neither --token nor RDV_ADMIN_TOKEN gives it "
+        + "(default: ${DEFAULT-VALUE}, as `up --data data` writes it).")
+    Path data;
+
+    @Option(names = "--ca-cert", defaultValue = "${env:RDV_TLS_CA_FILE}", description = "With an https --url: "
+        + "trust the certificates of this PEM file (the server's own when self-signed) instead of the JDK's "
+        + "(env RDV_TLS_CA_FILE).")
+    Path caCert;
+
     @Spec CommandLine.Model.CommandSpec spec;
+
+    /** The admin token: --token, else RDV_ADMIN_TOKEN, else {@code <data>/admin-token}; null when none is found. */
+    String token() {
+      if (token != null && !token.isBlank()) {
+        return token.strip();
+      }
+      String env = System.getenv(AdminToken.ENV);
+      if (env != null && !env.isBlank()) {
+        return env.strip();
+      }
+      try {
+        return AdminToken.read((data == null ? Path.of("data") : data).resolve(AdminToken.FILE_NAME)).orElse(null);
+      } catch (IOException e) {
+        throw new Refused("cannot read the admin token from " + data.resolve(AdminToken.FILE_NAME) + ": "
+            + e.getMessage());
+      }
+    }
 
     boolean viaHttp() {
       return bootstrapServers == null;
@@ -110,19 +142,27 @@ public final class ScheduleCli implements Runnable {
     }
 
     JsonNode get(String path) {
-      return send(HttpRequest.newBuilder(URI.create(url() + path)).GET().build());
+      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).GET().build());
     }
 
     JsonNode post(String path, String body) {
-      return send(HttpRequest.newBuilder(URI.create(url() + path)).header("content-type", "application/yaml")
+      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).header("content-type", "application/yaml")
           .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+      String t = token();
+      return t == null ? b : b.header("authorization", "Bearer " + t);
     }
 
     private JsonNode send(HttpRequest request) {
       HttpResponse<String> r;
       try {
-        r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build()
-            .send(request, HttpResponse.BodyHandlers.ofString());
+        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (caCert != null) {
+          client.sslContext(dev.rendezvous.auth.Tls.trusting(caCert));
+        }
+        r = client.build().send(request, HttpResponse.BodyHandlers.ofString());
       } catch (IOException e) {
         throw new Unreachable("cannot reach " + url() + ": " + e);
       } catch (InterruptedException e) {
@@ -137,6 +177,11 @@ public final class ScheduleCli implements Runnable {
       }
       if (r.statusCode() == 400 || r.statusCode() == 404) {
         throw new Refused(body.path("error").asText(r.body()));
+      }
+      if (r.statusCode() == 401 || r.statusCode() == 403) {
+        throw new Refused(body.path("error").asText(r.body()) + " (this command sends --token, else "
+            + AdminToken.ENV + ", else the token in " + (data == null ? Path.of("data") : data)
+            .resolve(AdminToken.FILE_NAME) + (token() == null ? ", and found none" : "") + ")");
       }
       if (r.statusCode() != 200) {
         throw new Unreachable(url() + " answered HTTP " + r.statusCode() + ": " + body.path("error").asText());
@@ -218,12 +263,24 @@ public final class ScheduleCli implements Runnable {
     @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",
         description = "Directories of runner configurations whose roles mark canaries (default: ${DEFAULT-VALUE}).")
     List<Path> runners;
+    @Option(names = "--token", description = "With --url: the admin token to send (default: env RDV_ADMIN_TOKEN, "
+        + "else the file admin-token in --data).")
+    String token;
+    @Option(names = "--data", defaultValue = "data", description = "With --url: the running system's data "
+        + "directory, whose admin-token file holds the token (default: ${DEFAULT-VALUE}).")
+    Path data;
+    @Option(names = "--ca-cert", defaultValue = "${env:RDV_TLS_CA_FILE}", description = "With an https --url: "
+        + "trust the certificates of this PEM file (env RDV_TLS_CA_FILE).")
+    Path caCert;
 
     @Override
     void execute() {
       Target t = new Target();
       t.url = url;
       t.runners = runners;
+      t.token = token;
+      t.data = data;
+      t.caCert = caCert;
       String text = read(file);
       Schedule unchecked = ScheduleLoader.parse(text, file.toString());
       ScheduleLoader.parse(text, file.toString(), id -> t.isCanary(unchecked.problem(), id));

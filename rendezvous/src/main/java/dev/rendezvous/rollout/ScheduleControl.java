@@ -125,7 +125,22 @@ public final class ScheduleControl implements AutoCloseable {
    * @throws ScheduleException when it is invalid or for a problem not served here; nothing changes then
    */
   public Outcome apply(String yaml, String source, boolean dryRun) throws InterruptedException {
+    return apply(yaml, source, dryRun, null);
+  }
+
+  /**
+   * As {@link #apply(String, String, boolean)}, for an edit addressed to one problem (the HTTP endpoint of
+   * {@code expectedProblem}): a schedule of another problem is refused before anything is written.
+   *
+   * @param expectedProblem the problem the edit was sent to, or null when any served problem will do
+   */
+  public Outcome apply(String yaml, String source, boolean dryRun, String expectedProblem)
+      throws InterruptedException {
     Schedule schedule = validate(yaml, source);
+    if (expectedProblem != null && !schedule.problem().equals(expectedProblem)) {
+      throw new ScheduleException(source, 0, "problem", "is '" + schedule.problem() + "' but was sent to the "
+          + "endpoint of '" + expectedProblem + "'; nothing was applied");
+    }
     List<String> warnings = unseenModels(schedule);
     if (dryRun) {
       return new Outcome(null, false, warnings, schedule);
@@ -144,11 +159,22 @@ public final class ScheduleControl implements AutoCloseable {
     return inForce(p, unseenModels(p.schedule()));
   }
 
-  /** Records an edit that was refused so that the status endpoint shows it; {@code problem} may be null. */
+  /**
+   * Records an edit that was refused so that the status endpoint shows it; {@code problem} may be null. Only
+   * served problems are remembered (one entry each): the name comes from a request path or a file, and a
+   * flood of made-up names must not grow this process's memory.
+   */
   public void reject(String problem, String source, String message) {
     Rejection r = new Rejection(clock.nowMicros(), source, message);
-    lastRejected.put(problem == null ? "" : problem, r);
+    if (problem != null && problems.contains(problem)) {
+      lastRejected.put(problem, r);
+    }
     LOG.warn("schedule edit rejected, the schedule in force keeps serving: {}", message);
+  }
+
+  /** How many rejections are remembered: at most one per served problem, whatever was sent. */
+  public int rememberedRejections() {
+    return lastRejected.size();
   }
 
   /** The last refused edit for the problem, if any since this process started. */
@@ -202,8 +228,18 @@ public final class ScheduleControl implements AutoCloseable {
     return warnings;
   }
 
-  /** The status document of {@code GET /v2/models/{problem}/schedule}; null for a problem not served. */
+  /** The status document for a caller without the admin token. */
   public ObjectNode status(String problem) {
+    return status(problem, false);
+  }
+
+  /**
+   * The status document of {@code GET /v2/models/{problem}/schedule}; null for a problem not served.
+   *
+   * @param admin whether the caller holds the admin token: only then does it name the Kafka cluster
+   *     ({@code bootstrap_servers}, which the schedule command's what-if reads the recorded traffic from)
+   */
+  public ObjectNode status(String problem, boolean admin) {
     ScheduleRegistry.Versioned v = registry.current(problem).orElse(null);
     if (v == null || !problems.contains(problem)) {
       return null;
@@ -226,7 +262,7 @@ public final class ScheduleControl implements AutoCloseable {
     ArrayNode history = body.putArray("history");
     for (AppliedSchedule a : follower.history(problem)) {
       ObjectNode h = history.addObject().put("version", a.version()).put("applied_at", instant(a.appliedAtUs()))
-          .put("source", a.source()).put("diff", a.diff());
+          .put("source", a.source()).put("diff", shortened(a.diff()));
       if (a.rollbackOf() != null) {
         h.put("rollback_of", a.rollbackOf());
       }
@@ -256,8 +292,22 @@ public final class ScheduleControl implements AutoCloseable {
       body.putObject("last_rejected").put("at", instant(r.atUs())).put("source", r.source())
           .put("message", r.message());
     }
-    body.put("bootstrap_servers", bootstrapServers);
+    if (admin) {
+      body.put("bootstrap_servers", bootstrapServers);
+    }
     return body;
+  }
+
+  /** Longest diff shown per version in the status; the log keeps the whole text. */
+  static final int MAX_STATUS_DIFF_CHARS = 4096;
+
+  /** A diff cut to {@link #MAX_STATUS_DIFF_CHARS}, so that the status stays small whatever was applied. */
+  static String shortened(String diff) {
+    if (diff == null || diff.length() <= MAX_STATUS_DIFF_CHARS) {
+      return diff;
+    }
+    return diff.substring(0, MAX_STATUS_DIFF_CHARS) + "\n... (" + (diff.length() - MAX_STATUS_DIFF_CHARS)
+        + " more characters; `schedule history --bootstrap-servers` reads the whole log)";
   }
 
   private static double round(double ms) {

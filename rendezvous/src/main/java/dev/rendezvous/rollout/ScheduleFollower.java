@@ -50,6 +50,13 @@ public final class ScheduleFollower implements Component {
   private final ConsumerLoop<String, byte[]> loop;
   private final Map<String, List<AppliedSchedule>> history = new ConcurrentHashMap<>();
   private final List<Consumer<AppliedSchedule>> listeners = new CopyOnWriteArrayList<>();
+  private volatile int historyLimit = historyLimitFromEnvironment();
+
+  /** Default of how many versions per problem a follower keeps in memory (the log keeps them all). */
+  public static final int DEFAULT_HISTORY_LIMIT = 20;
+
+  /** The environment variable that changes {@link #DEFAULT_HISTORY_LIMIT}. */
+  public static final String HISTORY_LIMIT_ENV = "RDV_SCHEDULE_HISTORY";
 
   /** A follower whose consumer meters are kept but not exported. */
   public ScheduleFollower(String bootstrapServers, Set<String> problems, ScheduleRegistry registry) {
@@ -115,7 +122,28 @@ public final class ScheduleFollower implements Component {
     }
   }
 
-  /** Every version read for the problem, oldest first. */
+  /**
+   * Keeps only the newest {@code versions} versions per problem in memory from now on (at least 1); the status
+   * endpoint shows these, {@code schedule history --bootstrap-servers} reads the whole log.
+   */
+  public ScheduleFollower keepingLast(int versions) {
+    if (versions < 1) {
+      throw new IllegalArgumentException("a follower keeps at least the version in force, not " + versions);
+    }
+    this.historyLimit = versions;
+    return this;
+  }
+
+  private static int historyLimitFromEnvironment() {
+    String v = System.getenv(HISTORY_LIMIT_ENV);
+    try {
+      return v == null || v.isBlank() ? DEFAULT_HISTORY_LIMIT : Math.max(1, Integer.parseInt(v.strip()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(HISTORY_LIMIT_ENV + " must be a whole number of versions, not " + v);
+    }
+  }
+
+  /** The newest versions read for the problem (at most the history limit), oldest first. */
   public List<AppliedSchedule> history(String problem) {
     List<AppliedSchedule> h = history.get(problem);
     return h == null ? List.of() : List.copyOf(h);
@@ -161,8 +189,8 @@ public final class ScheduleFollower implements Component {
       LOG.warn("schedule log holds version {} of problem {}, which is not followed here", a.version(), a.problem());
       return;
     }
-    if (h.stream().anyMatch(x -> x.version() == a.version())) {
-      return;
+    if (!h.isEmpty() && a.version() <= h.get(h.size() - 1).version()) {
+      return; // read before (versions only grow in the log), even if no longer kept
     }
     Schedule schedule;
     try {
@@ -175,6 +203,9 @@ public final class ScheduleFollower implements Component {
     // Applied before it joins the history, so that a batch retried after apply threw tries it again.
     boolean inForce = registry.apply(schedule, a.version());
     h.add(a);
+    while (h.size() > historyLimit) {
+      h.remove(0); // oldest first: the version in force, the newest, stays
+    }
     if (inForce) {
       for (Consumer<AppliedSchedule> l : listeners) {
         try {

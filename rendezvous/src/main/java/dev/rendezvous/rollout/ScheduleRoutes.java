@@ -1,6 +1,7 @@
 package dev.rendezvous.rollout;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.proxy.AdminExecutor;
 import dev.rendezvous.schedule.ScheduleException;
@@ -21,7 +22,9 @@ import java.util.function.Consumer;
  *   <li>{@code POST /v2/models/{problem}/schedule/rollback?version=N}: re-apply version N as a new version.
  * </ul>
  * Applying talks to Kafka and waits for the version to be in force, so it runs off the event loop, on the
- * proxy's {@link AdminExecutor} (never on the pool the request path's Kafka sends use); so does the status.
+ * proxy's {@link AdminExecutor} (never on the pool the request path's Kafka sends use); so does the status. The
+ * proxy's {@link AccessControl} lets only the admin token through to the POSTs; the status names the Kafka
+ * cluster only to the admin.
  */
 public final class ScheduleRoutes implements Consumer<Router> {
 
@@ -49,7 +52,8 @@ public final class ScheduleRoutes implements Consumer<Router> {
 
   private void status(RoutingContext ctx) {
     String problem = ctx.pathParam("problem");
-    admin(ctx).executeBlocking(() -> control.status(problem), false).onComplete(ar -> {
+    boolean isAdmin = AccessControl.isAdmin(ctx);
+    admin(ctx).executeBlocking(() -> control.status(problem, isAdmin), false).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 503, ar.cause().getMessage());
       } else if (ar.result() == null) {
@@ -69,16 +73,12 @@ public final class ScheduleRoutes implements Consumer<Router> {
     admin(ctx).executeBlocking(() -> {
       ScheduleControl.Outcome o;
       try {
-        o = control.apply(yaml, source, dryRun);
+        o = control.apply(yaml, source, dryRun, problem);
       } catch (ScheduleException e) {
         if (!dryRun) {
           control.reject(problem, source, e.getMessage());
         }
         throw e;
-      }
-      if (!o.schedule().problem().equals(problem)) {
-        throw new ScheduleException(source, 0, "problem", "is '" + o.schedule().problem() + "' but was sent to "
-            + "the endpoint of '" + problem + "'");
       }
       return o;
     }, false).onComplete(ar -> {

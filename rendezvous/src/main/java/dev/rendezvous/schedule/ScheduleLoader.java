@@ -323,6 +323,12 @@ public final class ScheduleLoader {
       for (int k = 0; k < data.length; k++) {
         Node item = items.get(k);
         double v = number(item, index(path, k), "a number").doubleValue();
+        if (!Double.isFinite(v)) { // .nan and .inf are YAML numbers, but no answer a client can use
+          throw error(item, index(path, k), "must be a finite number, not " + v);
+        }
+        if (datatype == Datatype.FP32 && Math.abs(v) > Float.MAX_VALUE) {
+          throw error(item, index(path, k), "does not fit in FP32: " + v);
+        }
         if (datatype == Datatype.INT32 || datatype == Datatype.INT64) {
           if (v != Math.rint(v) || Double.isInfinite(v)) {
             throw error(item, index(path, k), "must be a whole number for " + datatype + ", not " + v);

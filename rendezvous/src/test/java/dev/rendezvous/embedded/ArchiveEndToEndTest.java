@@ -53,7 +53,7 @@ class ArchiveEndToEndTest {
       String base = system.url() + "/v2/models/" + PROBLEM;
       Map<String, Integer> rowOf = new HashMap<>();
       for (int i = 0; i < N; i++) {
-        Response r = post(http, base + "/infer", inferBody("row-" + i, reference.get("rows").get(i), null));
+        Response r = post(http, base + "/infer", inferBody(clientId(i), reference.get("rows").get(i), null));
         assertThat(r.status()).isEqualTo(200);
         rowOf.put(r.body().get("parameters").get("request_id").asText(), i);
       }
@@ -61,22 +61,23 @@ class ArchiveEndToEndTest {
 
       // Ground truth arrives later; one label is first reported wrongly, then corrected.
       String corrected = rowOf.keySet().iterator().next();
-      assertThat(post(http, base + "/outcome", "{\"request_id\":\"" + corrected + "\",\"outcome\":\"oops\"}").status())
-          .isEqualTo(200);
+      String admin = TestSystems.admin(system);
+      assertThat(post(http, base + "/outcome", "{\"request_id\":\"" + corrected + "\",\"outcome\":\"oops\"}", admin)
+          .status()).isEqualTo(200);
       for (Map.Entry<String, Integer> e : rowOf.entrySet()) {
         Response r = post(http, base + "/outcome", "{\"request_id\":\"" + e.getKey() + "\",\"outcome\":"
-            + reference.get("labels").get(e.getValue()).asInt() + "}");
+            + reference.get("labels").get(e.getValue()).asInt() + "}", admin);
         assertThat(r.status()).as(r.body().toString()).isEqualTo(200);
         assertThat(r.body().get("recorded").asBoolean()).isTrue();
       }
-      outcomeEndpointRejectsBadInput(system.url());
+      outcomeEndpointRejectsBadInput(system.url(), admin);
 
       Path archive = dir.resolve(PROBLEM).resolve("archive");
       ArchiveLayout layout = new ArchiveLayout(archive);
       waitFor(() -> count(layout, Kind.INPUT, rowOf) == N && count(layout, Kind.SCORE, rowOf) == 3 * N
           && count(layout, Kind.OUTCOME, rowOf) == N + 1);
       assertThat(ArchiveReader.readDistinct(layout.segments(PROBLEM, Kind.INPUT, 0), Kind.INPUT))
-          .as("warm-up requests are not archived").hasSize(N);
+          .as("warm-up requests are not archived; a client's request with the warm-up client id is").hasSize(N);
 
       // Export through the command line, both formats.
       Path csv = dir.resolve("train.csv");
@@ -90,7 +91,7 @@ class ArchiveEndToEndTest {
       assertThat(rows).hasSize(N);
       for (Map<String, String> row : rows) {
         int i = rowOf.get(row.get("request_id"));
-        assertThat(row.get("client_id")).isEqualTo("row-" + i);
+        assertThat(row.get("client_id")).isEqualTo(clientId(i));
         for (int c = 0; c < 30; c++) {
           assertThat(Float.parseFloat(row.get("features_" + c)))
               .isEqualTo((float) reference.get("rows").get(i).get(c).asDouble());
@@ -140,20 +141,35 @@ class ArchiveEndToEndTest {
     }
   }
 
-  private void outcomeEndpointRejectsBadInput(String url) throws Exception {
+  /**
+   * The client's id of row i; the last row claims to be the launcher's warm-up, which must change nothing:
+   * warm-up is marked by the proxy, never by what a client sends.
+   */
+  private static String clientId(int i) {
+    return i == N - 1 ? EmbeddedSystem.WARM_UP_ID : "row-" + i;
+  }
+
+  private void outcomeEndpointRejectsBadInput(String url, String admin) throws Exception {
     String base = url + "/v2/models/" + PROBLEM + "/outcome";
-    Response missingId = post(http, base, "{\"outcome\": 1}");
+    Response anonymous = post(http, base, "{\"request_id\": \"x\", \"outcome\": 1}");
+    assertThat(anonymous.status()).isEqualTo(401);
+    assertThat(anonymous.body().get("error").asText()).contains("admin token");
+    assertThat(post(http, base, "{\"request_id\": \"x\", \"outcome\": 1}", admin + "x").status()).isEqualTo(403);
+    Response missingId = post(http, base, "{\"outcome\": 1}", admin);
     assertThat(missingId.status()).isEqualTo(400);
     assertThat(missingId.body().get("error").asText()).contains("request_id");
-    assertThat(post(http, base, "{\"request_id\": \"x\"}").body().get("error").asText()).contains("'outcome' is missing");
-    assertThat(post(http, base, "{\"request_id\": \"x\", \"outcome\": null}").status()).isEqualTo(400);
-    assertThat(post(http, base, "{\"requestId\": \"x\", \"outcome\": 1}").body().get("error").asText())
+    assertThat(post(http, base, "{\"request_id\": \"x\"}", admin).body().get("error").asText()).contains("'outcome' is missing");
+    assertThat(post(http, base, "{\"request_id\": \"x\", \"outcome\": null}", admin).status()).isEqualTo(400);
+    assertThat(post(http, base, "{\"requestId\": \"x\", \"outcome\": 1}", admin).body().get("error").asText())
         .contains("unknown field 'requestId'");
-    assertThat(post(http, base, "{\"request_id\": 7, \"outcome\": 1}").status()).isEqualTo(400);
-    assertThat(post(http, base, "[1]").status()).isEqualTo(400);
-    assertThat(post(http, base, "not json").status()).isEqualTo(400);
-    assertThat(post(http, url + "/v2/models/nope/outcome", "{\"request_id\": \"x\", \"outcome\": 1}").status())
-        .isEqualTo(404);
+    assertThat(post(http, base, "{\"request_id\": 7, \"outcome\": 1}", admin).status()).isEqualTo(400);
+    assertThat(post(http, base, "[1]", admin).status()).isEqualTo(400);
+    assertThat(post(http, base, "not json", admin).status()).isEqualTo(400);
+    Response trailing = post(http, base, "{\"request_id\": \"x\", \"outcome\": 1} {}", admin);
+    assertThat(trailing.status()).isEqualTo(400);
+    assertThat(trailing.body().get("error").asText()).contains("not valid JSON");
+    assertThat(post(http, url + "/v2/models/nope/outcome", "{\"request_id\": \"x\", \"outcome\": 1}", admin)
+        .status()).isEqualTo(404);
   }
 
   private static int cli(String... args) {

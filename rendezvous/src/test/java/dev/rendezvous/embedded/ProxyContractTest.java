@@ -111,7 +111,13 @@ class ProxyContractTest {
         Arguments.of("string deadline", "{\"parameters\":{\"deadline_ms\":\"soon\"},\"inputs\":[" + tensor + "]}",
             400, "deadline_ms must be a positive number"),
         Arguments.of("zero deadline", "{\"parameters\":{\"deadline_ms\":0},\"inputs\":[" + tensor + "]}", 400,
-            "deadline_ms must be a positive number"));
+            "deadline_ms must be a positive number"),
+        Arguments.of("deadline past the maximum", "{\"parameters\":{\"deadline_ms\":1e16},\"inputs\":[" + tensor
+            + "]}", 400, "deadline_ms may be at most 60000 ms"),
+        Arguments.of("dimension of 2^64+1", "{\"inputs\":[" + tensor.replace("[1,30]", "[18446744073709551617,30]")
+            + "]}", 400, "shape must be an array of integers from 0 to"),
+        Arguments.of("trailing bytes", "{\"inputs\":[" + tensor + "]} {\"inputs\":[]}", 400, "malformed JSON"),
+        Arguments.of("trailing garbage", "{\"inputs\":[" + tensor + "]}xyz", 400, "malformed JSON"));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -189,6 +195,70 @@ class ProxyContractTest {
       }
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  private java.net.http.HttpResponse<String> postAs(String contentType, String body) throws Exception {
+    java.net.http.HttpRequest.Builder b = java.net.http.HttpRequest.newBuilder(java.net.URI.create(infer()))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body));
+    if (contentType != null) {
+      b.header("content-type", contentType);
+    }
+    return http.send(b.build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void aDeclaredContentTypeMustBeJsonAndAMissingOneIsReadAsJson() throws Exception {
+    java.net.http.HttpResponse<String> form = postAs("application/x-www-form-urlencoded", goodBody());
+    assertThat(form.statusCode()).isEqualTo(415);
+    assertThat(Json.MAPPER.readTree(form.body()).get("error").asText())
+        .contains("content-type 'application/x-www-form-urlencoded' is not accepted here")
+        .contains("-H 'content-type: application/json'");
+    assertThat(postAs("text/plain", goodBody()).statusCode()).isEqualTo(415);
+    assertThat(postAs("application/yaml", goodBody()).statusCode()).isEqualTo(415);
+    assertThat(postAs("application/json; charset=utf-8", goodBody()).statusCode()).isEqualTo(200);
+    assertThat(postAs("Application/JSON", goodBody()).statusCode()).isEqualTo(200);
+    assertThat(postAs(null, goodBody()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aBatchWhoseRecordWouldExceedTheProducerLimitIs413WithWhatToDo() throws Exception {
+    // 9,000 rows of integer ones: 0.54 MB of body, under the 1 MiB HTTP limit, but each 1 is written to the
+    // record as 1.0, which makes a record above the producer's 1 MiB max.request.size.
+    int rows = 9_000;
+    String data = String.join(",", java.util.Collections.nCopies(rows * 30, "1"));
+    String body = "{\"id\":\"big\",\"inputs\":[{\"name\":\"features\",\"datatype\":\"FP32\",\"shape\":["
+        + rows + ",30],\"data\":[" + data + "]}]}";
+    assertThat(body.length()).isLessThan(1 << 20);
+    Response r = post(http, infer(), body);
+    assertThat(r.status()).isEqualTo(413);
+    assertThat(r.body().get("error").asText()).contains("max.request.size").contains("1048576")
+        .contains("9000 rows in smaller batches");
+    assertThat(post(http, infer(), goodBody()).status()).isEqualTo(200);
+  }
+
+  @Test
+  void requestIdsAreDistinctAndCarryNinetySixRandomBitsEach() throws Exception {
+    List<byte[]> bits = new ArrayList<>();
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    String prefix = null;
+    for (int i = 0; i < 40; i++) {
+      String id = post(http, infer(), goodBody()).body().get("parameters").get("request_id").asText();
+      assertThat(ids.add(id)).as(id).isTrue();
+      // <proxy id>-<16 characters of URL-safe Base64: 96 bits>
+      assertThat(id.charAt(id.length() - 17)).as(id).isEqualTo('-');
+      String own = id.substring(0, id.length() - 17);
+      prefix = prefix == null ? own : prefix;
+      assertThat(own).as("the proxy's prefix").isEqualTo(prefix);
+      bits.add(java.util.Base64.getUrlDecoder().decode(id.substring(id.length() - 16)));
+    }
+    // Consecutive ids differ in about half of their 96 bits; a counter would differ in a few low ones.
+    for (int i = 1; i < bits.size(); i++) {
+      int differing = 0;
+      for (int k = 0; k < 12; k++) {
+        differing += Integer.bitCount((bits.get(i)[k] ^ bits.get(i - 1)[k]) & 0xff);
+      }
+      assertThat(differing).as("bits differing between ids %d and %d", i - 1, i).isBetween(16, 80);
     }
   }
 }

@@ -185,7 +185,8 @@ class ScheduleHotReloadTest {
         assertThat(history.get(2).get("diff").asText()).contains("+ 9:     accept: [bc-mlp]");
 
         // One command rolls back to any earlier version: version 2's text comes back as version 4.
-        Response rollback = post(http, system.url() + "/v2/models/" + p + "/schedule/rollback?version=2", "");
+        Response rollback = post(http, system.url() + "/v2/models/" + p + "/schedule/rollback?version=2", "",
+            TestSystems.admin(system));
         assertThat(rollback.status()).as(rollback.body().toString()).isEqualTo(200);
         assertThat(rollback.body().get("version").asLong()).isEqualTo(4);
         assertThat(rollback.body().get("rollback_of").asLong()).isEqualTo(2);
@@ -271,7 +272,7 @@ class ScheduleHotReloadTest {
 
     // Putting the good text back is no change: the version in force stays 1.
     Files.writeString(scheduleFile(p), good);
-    Response sameAgain = post(http, guarded.url() + "/v2/models/" + p + "/schedule", good);
+    Response sameAgain = post(http, guarded.url() + "/v2/models/" + p + "/schedule", good, TestSystems.admin(guarded));
     assertThat(sameAgain.body().get("version").asLong()).isEqualTo(1);
     assertThat(sameAgain.body().get("changed").asBoolean()).isFalse();
   }
@@ -303,7 +304,7 @@ class ScheduleHotReloadTest {
     try (EmbeddedSystem system = TestSystems.start(broker, dir, p, true, List.of(runner(p, "bc-mlp"),
         runner(p, "bc-gbt"), runner(p, "bc-canary")))) {
       String staged = TestSystems.schedule(p).replace("accept: [bc-mlp, bc-gbt]", "accept: [bc-mlp, bc-next]");
-      Response applied = post(http, system.url() + "/v2/models/" + p + "/schedule", staged);
+      Response applied = post(http, system.url() + "/v2/models/" + p + "/schedule", staged, TestSystems.admin(system));
       assertThat(applied.status()).as(applied.body().toString()).isEqualTo(200);
       assertThat(applied.body().get("version").asLong()).isEqualTo(2);
       assertThat(applied.body().get("warnings").get(0).asText())
@@ -326,13 +327,14 @@ class ScheduleHotReloadTest {
       // A schedule whose tiers name only a model not running leaves the running ones in shadow.
       String shadow = TestSystems.schedule(p).replace("accept: [\"*\"]", "accept: [bc-mlp]")
           .replace("accept: [bc-mlp, bc-gbt]", "accept: [bc-mlp]");
-      assertThat(post(http, system.url() + "/v2/models/" + p + "/schedule", shadow).status()).isEqualTo(200);
+      assertThat(post(http, system.url() + "/v2/models/" + p + "/schedule", shadow, TestSystems.admin(system)).status()).isEqualTo(200);
       JsonNode later = get(http, system.url() + "/v2/models/" + p + "/schedule").body();
       later.get("models").forEach(m -> models.put(m.get("model_id").asText(), m));
       assertThat(models.get("bc-gbt").get("status").asText()).isEqualTo("shadow");
 
       // A bad apply over HTTP is a 400 with the loader's message.
-      Response bad = post(http, system.url() + "/v2/models/" + p + "/schedule", staged.replace("250", "-1"));
+      Response bad = post(http, system.url() + "/v2/models/" + p + "/schedule", staged.replace("250", "-1"),
+          TestSystems.admin(system));
       assertThat(bad.status()).isEqualTo(400);
       assertThat(bad.body().get("error").asText()).contains("deadline_ms: must be positive");
     }

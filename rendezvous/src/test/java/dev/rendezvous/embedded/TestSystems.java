@@ -101,9 +101,17 @@ public final class TestSystems {
   record Response(int status, JsonNode body) {}
 
   static Response post(HttpClient http, String url, String body) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
-        .header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    return post(http, url, body, null);
+  }
+
+  /** A POST with {@code Authorization: Bearer <token>} unless the token is null. */
+  static Response post(HttpClient http, String url, String body, String token) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("content-type", "application/json");
+    if (token != null) {
+      b.header("authorization", "Bearer " + token);
+    }
+    HttpResponse<String> r = http.send(b.POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+        HttpResponse.BodyHandlers.ofString());
     return new Response(r.statusCode(), Json.MAPPER.readTree(r.body()));
   }
 
@@ -128,6 +136,11 @@ public final class TestSystems {
       System.out.printf("answer after the first tier (%s), sending again%n", r.body().path("parameters"));
     }
     return r;
+  }
+
+  /** The admin token of a system started by these tests. */
+  static String admin(EmbeddedSystem system) {
+    return system.access().admin().value();
   }
 
   static Response get(HttpClient http, String url) throws Exception {

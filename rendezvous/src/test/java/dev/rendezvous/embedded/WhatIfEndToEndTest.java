@@ -120,26 +120,36 @@ class WhatIfEndToEndTest {
       assertThat(report.proposed().meanLatencyMs() - report.recorded().meanLatencyMs()).isGreaterThan(40.0);
 
       // The command line: the same report through the running system's address, and the other subcommands.
-      Run whatIf = cli("schedule", "what-if", proposal.toString(), "--url", system.url(), "--last", "20");
+      String data = dir.resolve(p).toString(); // where the system wrote its admin-token file
+      Run whatIf = cli("schedule", "what-if", proposal.toString(), "--url", system.url(), "--data", data,
+          "--last", "20");
       assertThat(whatIf.code()).as(whatIf.err()).isZero();
       assertThat(whatIf.out()).contains("against " + traffic.size() + " recorded requests")
           .contains("answered by bc-gbt").contains("(" + changed + " of " + traffic.size() + ")");
 
-      Run validate = cli("schedule", "validate", proposal.toString(), "--url", system.url());
+      Run validate = cli("schedule", "validate", proposal.toString(), "--url", system.url(), "--data", data);
       assertThat(validate.code()).as(validate.err()).isZero();
       assertThat(validate.out()).contains("valid schedule for " + p);
 
-      Run apply = cli("schedule", "apply", proposal.toString(), "--url", system.url());
+      Run anonymous = cli("schedule", "apply", proposal.toString(), "--url", system.url(), "--data",
+          dir.resolve("nowhere").toString());
+      assertThat(anonymous.code()).isEqualTo(1);
+      assertThat(anonymous.err()).contains("needs the admin token").contains("found none");
+      Run wrong = cli("schedule", "apply", proposal.toString(), "--url", system.url(), "--token",
+          "not-the-admin-token-at-all");
+      assertThat(wrong.code()).isEqualTo(1);
+      assertThat(wrong.err()).contains("not the admin token");
+      Run apply = cli("schedule", "apply", proposal.toString(), "--url", system.url(), "--data", data);
       assertThat(apply.code()).as(apply.err()).isZero();
       assertThat(apply.out()).contains("applied as version 2 of " + p);
 
-      Run show = cli("schedule", "show", p, "--url", system.url());
+      Run show = cli("schedule", "show", p, "--url", system.url(), "--data", data);
       assertThat(show.out()).contains(p + ": version 2").contains("bc-gbt").contains("serving");
 
       Run rollback = cli("schedule", "rollback", p, "1", "--bootstrap-servers", broker.bootstrapServers());
       assertThat(rollback.code()).as(rollback.err()).isZero();
       assertThat(rollback.out()).contains("applied as version 3");
-      Run history = cli("schedule", "history", p, "--url", system.url());
+      Run history = cli("schedule", "history", p, "--url", system.url(), "--token", TestSystems.admin(system));
       assertThat(history.out()).contains("version 1").contains("version 2").contains("(rollback to version 1)");
 
       Path bad = Files.writeString(dir.resolve("bad.yaml"), waitForGbt(p).replace("until_ms: 240", "until_ms: 900"));

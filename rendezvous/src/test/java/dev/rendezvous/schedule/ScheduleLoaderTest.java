@@ -405,6 +405,16 @@ class ScheduleLoaderTest {
   class Default {
 
     @Test
+    void default_of_nan_or_infinity_on_line_15_is_refused_because_no_client_could_use_it() {
+      assertRejected(edit("data: [0.0]", "data: [.nan]"), 15, "default.outputs[0].data[0]",
+          "must be a finite number, not NaN");
+      assertRejected(edit("data: [0.0]", "data: [-.inf]"), 15, "default.outputs[0].data[0]",
+          "must be a finite number, not -Infinity");
+      assertRejected(edit("data: [0.0]", "data: [1e39]"), 15, "default.outputs[0].data[0]",
+          "does not fit in FP32");
+    }
+
+    @Test
     void default_for_an_output_the_problem_lacks_on_line_15_is_refused() {
       assertRejected(edit("[{name: probability,", "[{name: prob,"),
           15, "default.outputs[0].name", "'prob' is not an output of this problem; the outputs are probability");

@@ -1,0 +1,56 @@
+package dev.rendezvous.proxy;
+
+import dev.rendezvous.common.Json;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * The content types the proxy reads, checked before a body is buffered. Inference requests and outcomes are
+ * JSON: {@code application/json}, parameters such as {@code charset=utf-8} allowed. A schedule is YAML (or JSON,
+ * which YAML reads too): {@code application/yaml}, {@code application/x-yaml}, {@code text/yaml},
+ * {@code text/x-yaml}, {@code text/plain} or {@code application/json}. Any other declared type gets 415 with
+ * the type to send, notably {@code application/x-www-form-urlencoded}, which {@code curl -d} sends unless told
+ * otherwise and which would mean the body is not what the client thinks. A request with no content type at all
+ * is read as the endpoint's type: the body says what it is, and nothing was declared to contradict it.
+ */
+public final class ContentTypes {
+
+  private static final Set<String> JSON = Set.of("application/json");
+  private static final Set<String> SCHEDULE = Set.of("application/yaml", "application/x-yaml", "text/yaml",
+      "text/x-yaml", "text/plain", "application/json");
+
+  private ContentTypes() {}
+
+  /** Adds the checks to the router, before the routes that read those bodies. */
+  public static void mount(Router router) {
+    router.post("/v2/models/:problem/infer").handler(ctx -> check(ctx, JSON, "application/json"));
+    router.post("/v2/models/:problem/outcome").handler(ctx -> check(ctx, JSON, "application/json"));
+    router.post("/v2/models/:problem/schedule").handler(ctx -> check(ctx, SCHEDULE, "application/yaml"));
+  }
+
+  /** The media type of a content-type header, lower case and without parameters; null when absent or blank. */
+  static String mediaType(String header) {
+    if (header == null) {
+      return null;
+    }
+    int semi = header.indexOf(';');
+    String type = (semi < 0 ? header : header.substring(0, semi)).strip().toLowerCase(Locale.ROOT);
+    return type.isEmpty() ? null : type;
+  }
+
+  private static void check(RoutingContext ctx, Set<String> accepted, String preferred) {
+    String type = mediaType(ctx.request().getHeader("content-type"));
+    if (type == null || accepted.contains(type)) {
+      ctx.next();
+      return;
+    }
+    String message = "content-type '" + type + "' is not accepted here; send 'content-type: " + preferred + "'"
+        + (type.equals("application/x-www-form-urlencoded") ? " (curl -d sends a form unless given -H "
+        + "'content-type: " + preferred + "')" : "");
+    ctx.response().setStatusCode(415).putHeader("content-type", "application/json")
+        .end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", message))));
+  }
+}

@@ -1,0 +1,39 @@
+package dev.rendezvous.proxy;
+
+import io.vertx.core.http.HttpServerRequest;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Base64;
+
+/**
+ * The secret by which the launcher's warm-up requests identify themselves to their proxy: a header,
+ * {@value #HEADER}, whose value is 128 random bits drawn when the proxy is created and only ever handed to code
+ * in the same process. A request carrying it gets a warm-up request id; a client cannot send it because it
+ * cannot know it, and nothing a client sends is copied into the record.
+ */
+public final class WarmUpKey {
+
+  /** The header that carries the key. */
+  public static final String HEADER = "x-rendezvous-warm-up";
+
+  private final String value;
+
+  WarmUpKey() {
+    byte[] b = new byte[16];
+    new SecureRandom().nextBytes(b);
+    this.value = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+  }
+
+  /** The value to send in {@value #HEADER}. */
+  public String value() {
+    return value;
+  }
+
+  /** Whether the request carries this key; constant time. */
+  boolean marks(HttpServerRequest request) {
+    String sent = request.getHeader(HEADER);
+    return sent != null && MessageDigest.isEqual(value.getBytes(StandardCharsets.UTF_8),
+        sent.getBytes(StandardCharsets.UTF_8));
+  }
+}
