@@ -13,7 +13,7 @@ fi
 rm -f target/container/base.tar rendezvous/target/rendezvous-image.tar
 # The images profile makes the base image (jlink + host libraries), builds the image tar with Jib before the
 # tests, and the test loads and runs it.
-mvn -B -Pimages verify -pl common,model-runners,rendezvous -Dtest=ContainerRunnerTest \
+mvn -B -Pimages verify -pl common,model-runners,rendezvous -Dtest=ContainerRunnerIT \
   -Dsurefire.failIfNoSpecifiedTests=false
 ls -la target/container/base.tar rendezvous/target/rendezvous-image.tar
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep rendezvous

@@ -67,7 +67,7 @@ public final class TestSystems {
   /**
    * Admission that never refuses: a limit no test load reaches (its gauge still exported) and an event-loop
    * delay target no stall reaches. For tests that count every answer of an ordinary load and must not see a
-   * refusal when the shared machine stalls the system and the load piles up; AdmissionEndToEndTest covers
+   * refusal when the shared machine stalls the system and the load piles up; AdmissionEndToEndIT covers
    * admission itself.
    */
   static final AdmissionConfig PERMISSIVE = new AdmissionConfig("gradient2", 100_000, 100_000, 100_000, 60_000,

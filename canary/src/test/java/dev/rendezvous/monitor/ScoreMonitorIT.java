@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * rows of the real data set; the shifted traffic is the same rows with every feature scaled by 1.25, as if a
  * unit of measure changed upstream.
  */
-class ScoreMonitorTest {
+class ScoreMonitorIT {
 
   static final String PROBLEM = "monitor-it";
   static final Topics TOPICS = Topics.of(PROBLEM);

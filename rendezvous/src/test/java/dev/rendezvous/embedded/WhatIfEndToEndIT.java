@@ -29,7 +29,7 @@ import picocli.CommandLine;
  * What-if on traffic recorded by a real system, and the schedule command line against it. bc-gbt is made slow
  * (60 ms) so that the champion bc-mlp answers every request in tier 0; the proposal waits for bc-gbt instead.
  */
-class WhatIfEndToEndTest {
+class WhatIfEndToEndIT {
 
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();

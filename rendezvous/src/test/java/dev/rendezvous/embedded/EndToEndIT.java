@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
  * until 200 ms, deadline 250 ms (margin 50 ms), default probability -1. Each system is warmed up with a few
  * requests first, so the timings asserted are those of compiled code, not of the JVM's first calls.
  */
-class EndToEndTest {
+class EndToEndIT {
 
   @TempDir static Path dir;
   static EmbeddedKafka broker;

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** The proxy's Open Inference Protocol contract: metadata, every kind of bad input, and concurrency. */
-class ProxyContractTest {
+class ProxyContractIT {
 
   static final String P = "contract";
   @TempDir static Path dir;
@@ -48,7 +48,7 @@ class ProxyContractTest {
     broker = EmbeddedKafka.start(dir.resolve("broker"), 0);
     reference = TestSystems.reference();
     // The contract without refusals, a thousand requests at once among it: admission out of the way
-    // (AdmissionEndToEndTest checks exactly-once answers with refusals).
+    // (AdmissionEndToEndIT checks exactly-once answers with refusals).
     system = TestSystems.start(broker, dir, P, true, List.of(runner(P, "bc-mlp"), runner(P, "bc-gbt"),
         runner(P, "bc-logreg"), runner(P, "bc-canary")), TestSystems.PERMISSIVE);
   }

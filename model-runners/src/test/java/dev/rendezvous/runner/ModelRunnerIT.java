@@ -34,7 +34,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A runner against a real embedded broker and the real bc-logreg model. */
-class ModelRunnerTest {
+class ModelRunnerIT {
 
   static final String PROBLEM = "runner-test";
   static final Topics TOPICS = Topics.of(PROBLEM);

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Order;
  * started as {@code bin/rendezvous <component>} would start it, talking only through Kafka and HTTP.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SeparateProcessesTest {
+class SeparateProcessesIT {
 
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   static final Path MODELS = REPO.resolve("model-runners/models/breast-cancer");

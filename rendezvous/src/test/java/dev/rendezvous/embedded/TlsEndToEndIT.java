@@ -31,14 +31,14 @@ import picocli.CommandLine;
  * in the test resources): the launcher's warm-up reaches it, a client that trusts the certificate is served,
  * plain HTTP is not, and the schedule command talks to it with --ca-cert.
  */
-class TlsEndToEndTest {
+class TlsEndToEndIT {
 
   static final String P = "tls";
 
   @TempDir Path dir;
 
   static Path resource(String name) throws Exception {
-    return Path.of(TlsEndToEndTest.class.getResource("/tls/" + name).toURI());
+    return Path.of(TlsEndToEndIT.class.getResource("/tls/" + name).toURI());
   }
 
   @Test

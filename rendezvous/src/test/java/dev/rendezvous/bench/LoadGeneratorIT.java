@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The load generator is open loop, counts what it is told, and only targets loopback. */
-class LoadGeneratorTest {
+class LoadGeneratorIT {
 
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The whole suite in its quick mode, as a smoke test: the report names every system and scenario and carries
  * numbers for each. Nothing here is a statement about speed.
  */
-class BenchSuiteQuickTest {
+class BenchSuiteQuickIT {
 
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
 

@@ -52,7 +52,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * and the real demo models. The schedule of {@link TestSystems#schedule} takes bc-mlp in tier 0; the promotion
  * edits it to take bc-gbt first.
  */
-class ScheduleHotReloadTest {
+class ScheduleHotReloadIT {
 
   @TempDir static Path dir;
   static EmbeddedKafka broker;

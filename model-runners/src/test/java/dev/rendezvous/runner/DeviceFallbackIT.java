@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Run with {@code -Pgpu} to take the path of the CUDA build whose provider cannot load. Where a GPU session
  * can be made the tests are skipped.
  */
-class DeviceFallbackTest {
+class DeviceFallbackIT {
 
   static final Path CHAMPION = Path.of("config/breast-cancer/bc-mlp.yaml");
   static JsonNode reference;

@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * schedule, roll back and post outcomes; a schedule sent to the wrong endpoint changes nothing; a flood of
  * made-up problem names leaves nothing behind; followers keep only the newest versions.
  */
-class SecurityEndToEndTest {
+class SecurityEndToEndIT {
 
   static final String P = "secured";
   static final String KEY = "scoring-key-of-the-test-client-0001";

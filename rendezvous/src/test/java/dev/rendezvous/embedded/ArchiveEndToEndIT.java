@@ -36,7 +36,7 @@ import picocli.CommandLine;
  * posted later, a training set exported with {@code rendezvous export}, and a model replayed over the archived
  * inputs with {@code rendezvous replay}.
  */
-class ArchiveEndToEndTest {
+class ArchiveEndToEndIT {
 
   static final String PROBLEM = "archive-e2e";
   static final int N = 30;

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * hold up the request path. Schedule: {@link TestSystems#schedule} (deadline 250 ms). Counts are asserted,
  * not speed; the figures measured are printed.
  */
-class AdmissionEndToEndTest {
+class AdmissionEndToEndIT {
 
   @TempDir static Path dir;
   static EmbeddedKafka broker;

@@ -40,7 +40,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its commits of the second half are forgotten and a third decoy archives that half again. Every request must
  * then be in the archive exactly once after read-side de-duplication, byte for byte as the models received it.
  */
-class DecoyCrashTest {
+class DecoyCrashIT {
 
   static final String PROBLEM = "decoy-crash";
   static final Topics TOPICS = Topics.of(PROBLEM);

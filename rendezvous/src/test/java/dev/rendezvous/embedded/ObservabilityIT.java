@@ -42,7 +42,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>Needs the {@code prometheus} and {@code chromium} binaries (Debian packages of the same names); the
  * tests fail with the install command when they are missing.
  */
-class ObservabilityTest {
+class ObservabilityIT {
 
   private static final Path DASHBOARDS = REPO.resolve("dashboards/grafana");
   /** Dashboards whose queries are not evaluated (their JSON is still checked): none. */
@@ -64,7 +64,7 @@ class ObservabilityTest {
         EmbeddedSystem.loadRunners(List.of(REPO.resolve("model-runners/config"), REPO.resolve("canary/config"))),
         "127.0.0.1", 0, null, 2, true, 40).withMonitorWindows(200, 100, 100)
         // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls
-        // the system and the load piles up (AdmissionEndToEndTest covers admission).
+        // the system and the load piles up (AdmissionEndToEndIT covers admission).
         .withAdmission(TestSystems.PERMISSIVE));
     prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + system.port());
     awaitFirstScrape();

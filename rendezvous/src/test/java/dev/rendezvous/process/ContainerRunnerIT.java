@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * are what the proxy answers with. Skipped, saying why, where podman or the image is missing
  * ({@code deploy/container/container-test.sh} does every step from nothing).
  */
-class ContainerRunnerTest {
+class ContainerRunnerIT {
 
   static final Path REPO = Path.of("..").toAbsolutePath().normalize();
   static final Path IMAGE_TAR = Path.of("target/rendezvous-image.tar");
@@ -70,7 +70,7 @@ class ContainerRunnerTest {
         .toFile());
     Path schedules = Files.createDirectories(dir.resolve("schedules"));
     Files.writeString(schedules.resolve("containers.yaml"),
-        SeparateProcessesTest.SCHEDULE.replace("problem: processes", "problem: containers"));
+        SeparateProcessesIT.SCHEDULE.replace("problem: processes", "problem: containers"));
     // The configuration is mounted; the model file is the one baked into the image.
     Path config = Files.createDirectories(dir.resolve("config")).resolve("bc-mlp.yaml");
     Files.writeString(config, "problem: containers\nmodel_id: bc-mlp\nmodel_version: \"2\"\n"
@@ -89,10 +89,10 @@ class ContainerRunnerTest {
       broker.awaitReady(90);
       String[] kafka = {"--bootstrap-servers", bootstrap, "--partitions", "2"};
       ComponentProcess rendezvous = ComponentProcess.start("rendezvous", dir, "256m",
-          SeparateProcessesTest.concat(new String[] {"rendezvous", "--schedules", schedules.toString()}, kafka));
+          SeparateProcessesIT.concat(new String[] {"rendezvous", "--schedules", schedules.toString()}, kafka));
       started.add(rendezvous);
       ComponentProcess proxy = ComponentProcess.start("proxy", dir, "256m",
-          SeparateProcessesTest.concat(new String[] {"proxy", "--schedules", schedules.toString(), "--port", "0"},
+          SeparateProcessesIT.concat(new String[] {"proxy", "--schedules", schedules.toString(), "--port", "0"},
               kafka));
       started.add(proxy);
       List<String> podman = new ArrayList<>(PODMAN_RUN);

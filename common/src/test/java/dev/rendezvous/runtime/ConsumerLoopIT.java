@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The consumer loop against the real embedded broker: order, commits, retries, poison, failure and stop. */
-class ConsumerLoopTest {
+class ConsumerLoopIT {
 
   private static final Duration WAIT = Duration.ofSeconds(60);
 

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * says so in its health and its meters, and has committed nothing it did not write, so that the next decoy
  * archives the record.
  */
-class DecoyFailureTest {
+class DecoyFailureIT {
 
   static final String PROBLEM = "decoy-failure";
   static final Topics TOPICS = Topics.of(PROBLEM);

@@ -32,7 +32,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Two rendezvous instances in separate JVMs share one problem's partitions; an edit of the schedule file
  * switches both to the same version, and an instance started later begins on the version in force.
  */
-class MultiInstanceTest {
+class MultiInstanceIT {
 
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();
@@ -96,7 +96,7 @@ class MultiInstanceTest {
       assertThat(partitions).as("requests of both instances' partitions").containsExactlyInAnyOrder(0, 1);
 
       Path file = dir.resolve(p + "-schedules").resolve(p + ".yaml");
-      Files.writeString(file, ScheduleHotReloadTest.promoted(p));
+      Files.writeString(file, ScheduleHotReloadIT.promoted(p));
       a.await("version 2");
       b.await("version 2");
       assertThat(answerAll(system, p, "v2-", rows, 2, "bc-gbt")).containsExactlyInAnyOrder(0, 1);

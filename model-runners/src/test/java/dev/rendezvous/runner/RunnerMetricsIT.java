@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What a runner reports in its metrics, against a real broker and the real bc-logreg model. */
-class RunnerMetricsTest {
+class RunnerMetricsIT {
 
   static final String PROBLEM = "runner-metrics";
   static final Topics TOPICS = Topics.of(PROBLEM);
