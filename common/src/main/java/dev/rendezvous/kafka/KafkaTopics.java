@@ -9,12 +9,38 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Creates the topics a problem needs and checks that input and scores are co-partitioned. */
 public final class KafkaTopics {
 
   private KafkaTopics() {}
+
+  /** How long a topic just created may stay unknown to the broker that answers a describe. */
+  private static final long DESCRIBE_PATIENCE_MS = 15_000;
+
+  /**
+   * Describes the topics, asking again while the broker answers that it does not know one yet: a topic's
+   * creation is acknowledged once the controller has committed it, and the answering broker's metadata may
+   * take a moment longer to include it (a retriable error).
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+      throws ExecutionException, InterruptedException {
+    long until = System.nanoTime() + DESCRIBE_PATIENCE_MS * 1_000_000;
+    long backoffMs = 20;
+    while (true) {
+      try {
+        return admin.describeTopics(names).allTopicNames().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > until) {
+          throw e;
+        }
+        Thread.sleep(backoffMs);
+        backoffMs = Math.min(500, backoffMs * 2);
+      }
+    }
+  }
 
   /**
    * Creates each missing topic with {@code partitions} partitions and the given replication factor, then
@@ -39,7 +65,7 @@ public final class KafkaTopics {
           }
         }
       }
-      Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get();
+      Map<String, TopicDescription> described = describe(admin, names);
       for (TopicDescription d : described.values()) {
         if (d.partitions().size() != partitions) {
           throw new IllegalStateException("topic " + d.name() + " has " + d.partitions().size()

@@ -299,7 +299,10 @@ public final class EmbeddedSystem implements AutoCloseable {
           metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
           access);
       await(vertx.deployVerticle(proxy));
-      warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access);
+      Set<String> localModels = new TreeSet<>();
+      runners.forEach(r -> localModels.add(r.config().problem() + "/" + r.config().modelId()));
+      int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access,
+          localModels);
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       for (String problem : schedules.problems()) {
         ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
@@ -309,8 +312,10 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
-      return new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap, control, watcher,
-          decoys, monitors, metrics, access);
+      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap,
+          control, watcher, decoys, monitors, metrics, access);
+      system.warmUpRequests = warmUps;
+      return system;
     } catch (Exception e) {
       watcher.close();
       for (ModelRunner r : runners) {
@@ -332,11 +337,21 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
-  private static void warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AccessControl access)
-      throws Exception {
+  /**
+   * Warms the whole path up in two steps. First {@code count} requests, eight at a time, so that the JVM compiles
+   * the hot code. Then, where a model of the first tier runs in this process, single requests one after the
+   * other until {@link #SETTLED_IN_A_ROW} in a row are answered within the first tier, at most {@code count} of
+   * them and {@link #SETTLE_LIMIT_MS} in all: the first real request then meets the path as a steady client
+   * would, not the last of the compiler's work or a consumer still settling into its fetch sessions.
+   *
+   * @param localModels {@code problem/model} of every runner in this process
+   */
+  private static int warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AccessControl access,
+      Set<String> localModels) throws Exception {
     if (count <= 0) {
-      return;
+      return 0;
     }
+    int total = 0;
     AdminToken admin = access.admin();
     HttpClient http = access.tls().map(t -> HttpClient.newBuilder().sslContext(t.pinnedClientContext()).build())
         .orElseGet(HttpClient::newHttpClient);
@@ -366,9 +381,57 @@ public final class EmbeddedSystem implements AutoCloseable {
           wave.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
         }
         CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        total += wave.size();
+      }
+      List<String> firstTier = schedules.current(problem).orElseThrow().schedule().tiers().get(0).accept();
+      if (firstTier.stream().anyMatch(m -> localModels.contains(problem + "/" + m))) {
+        total += settle(http, request, problem, count);
       }
     }
+    return total;
   }
+
+  /** Answers in a row within the first tier after which the warm-up counts the path as settled. */
+  static final int SETTLED_IN_A_ROW = 5;
+  /** The most time the settling step of the warm-up takes, per problem. */
+  static final long SETTLE_LIMIT_MS = 20_000;
+
+  /** Returns the number of requests it sent. */
+  private static int settle(HttpClient http, HttpRequest request, String problem, int maxRequests)
+      throws Exception {
+    long start = System.nanoTime();
+    int inARow = 0;
+    int sent = 0;
+    while (inARow < SETTLED_IN_A_ROW && sent < maxRequests
+        && System.nanoTime() - start < TimeUnit.MILLISECONDS.toNanos(SETTLE_LIMIT_MS)) {
+      sent++;
+      HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+      boolean firstTier = false;
+      if (r.statusCode() == 200) {
+        com.fasterxml.jackson.databind.JsonNode tier = dev.rendezvous.common.Json.MAPPER.readTree(r.body())
+            .path("parameters").path("tier");
+        firstTier = tier.isInt() && tier.asInt() == 0;
+      }
+      inARow = firstTier ? inARow + 1 : 0;
+    }
+    long ms = (System.nanoTime() - start) / 1_000_000;
+    if (inARow >= SETTLED_IN_A_ROW) {
+      LOG.info("warm-up of {}: {} answers in a row within the first tier after {} single request(s), {} ms",
+          problem, inARow, sent, ms);
+    } else {
+      LOG.warn("warm-up of {}: the first tier's models did not answer {} times in a row within their tier "
+          + "({} single request(s), {} ms); the first requests may get a later tier or the default", problem,
+          SETTLED_IN_A_ROW, sent, ms);
+    }
+    return sent;
+  }
+
+  /** The warm-up requests sent through the proxy before the system reported ready, every problem together. */
+  public int warmUpRequests() {
+    return warmUpRequests;
+  }
+
+  private int warmUpRequests;
 
   public int port() {
     return proxy.actualPort();

@@ -264,7 +264,7 @@ class ObservabilityIT {
   @Test
   void metricsAgreeWithTheLoadSent() throws Exception {
     var m = system.metrics();
-    int warmUps = 40;
+    int warmUps = system.warmUpRequests();
     int answered = requestsSent - 2 + warmUps; // all but the malformed and the unknown-problem request
     // Answers may be defaults given before a slow runner or the rendezvous got to the request: let them catch up.
     long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
