@@ -305,9 +305,13 @@ public final class RunnerHost implements Component {
     }
   }
 
-  /** A short description for logs: the problem and every hosted model. */
+  /**
+   * A short description for logs and a runner process's READY line: the model of a host of one, as a runner
+   * of its own has always printed it ({@code bc-mlp v2 (serving, onnxruntime on cpu, batch 64)}), else the
+   * problem and every hosted model.
+   */
   @Override
   public String toString() {
-    return problem + " " + models;
+    return models.size() == 1 ? models.get(0).toString() : problem + " " + models;
   }
 }

@@ -19,8 +19,9 @@ import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
-import dev.rendezvous.runner.ModelRunner;
+import dev.rendezvous.runner.HostedModel;
 import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.runner.RunnerHost;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleLoader;
 import dev.rendezvous.schedule.ScheduleRegistry;
@@ -46,6 +47,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -55,7 +57,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
- * per problem, the model runners (canary included), one decoy (archiving to {@code <dataDir>/archive}) and one
+ * per problem, the model runners (canary included) of each problem in one {@link RunnerHost} (one input
+ * consumer and one score producer for all of them), one decoy (archiving to {@code <dataDir>/archive}) and one
  * score monitor per problem, and the HTTP proxy. {@link #start} returns once every
  * consumer owns its partitions, so the first request is scored by every model.
  */
@@ -127,7 +130,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final EmbeddedKafka broker;
   private final Vertx vertx;
   private final ScheduleRegistry schedules;
-  private final List<ModelRunner> runners;
+  private final List<RunnerHost> hosts;
   private final List<RendezvousVerticle> rendezvous;
   private final ProxyVerticle proxy;
   private final String bootstrapServers;
@@ -139,7 +142,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final AccessControl access;
   private boolean ownsMetrics;
 
-  private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<ModelRunner> runners,
+  private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
       ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
       AccessControl access) {
@@ -148,7 +151,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     this.broker = broker;
     this.vertx = vertx;
     this.schedules = schedules;
-    this.runners = runners;
+    this.hosts = hosts;
     this.rendezvous = rendezvous;
     this.proxy = proxy;
     this.bootstrapServers = bootstrapServers;
@@ -262,7 +265,7 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     Vertx vertx = Vertx.vertx();
     List<RendezvousVerticle> rendezvous = new ArrayList<>();
-    List<ModelRunner> runners = new ArrayList<>();
+    List<RunnerHost> hosts = new ArrayList<>();
     List<Decoy> decoys = new ArrayList<>();
     List<ScoreMonitor> monitors = new ArrayList<>();
     try {
@@ -277,14 +280,19 @@ public final class EmbeddedSystem implements AutoCloseable {
           ready.add(r.assigned().toCompletionStage().toCompletableFuture());
         }
       }
+      // The runners of one problem share one host: one input consumer, each request decoded once, one producer.
+      Map<String, List<RunnerConfig>> byProblem = new LinkedHashMap<>();
       for (RunnerConfig rc : options.runners()) {
         if (schedules.current(rc.problem()).isEmpty()) {
           LOG.warn("runner {} is for problem {} which has no schedule; not started", rc.modelId(), rc.problem());
           continue;
         }
-        ModelRunner runner = new ModelRunner(rc, bootstrap, Clock.SYSTEM, metrics).start();
-        runners.add(runner);
-        ready.add(runner.assigned());
+        byProblem.computeIfAbsent(rc.problem(), p -> new ArrayList<>()).add(rc);
+      }
+      for (List<RunnerConfig> configs : byProblem.values()) {
+        RunnerHost host = new RunnerHost(configs, bootstrap, Clock.SYSTEM, metrics).start();
+        hosts.add(host);
+        ready.add(host.assigned());
       }
       for (String problem : schedules.problems()) {
         Decoy decoy = new Decoy(DecoyConfig.defaults(problem, options.dataDir().resolve("archive")), bootstrap,
@@ -300,7 +308,7 @@ public final class EmbeddedSystem implements AutoCloseable {
           access);
       await(vertx.deployVerticle(proxy));
       Set<String> localModels = new TreeSet<>();
-      runners.forEach(r -> localModels.add(r.config().problem() + "/" + r.config().modelId()));
+      hosts.forEach(h -> h.models().forEach(m -> localModels.add(m.config().problem() + "/" + m.config().modelId())));
       int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access,
           localModels);
       long afterWarmUp = Clock.SYSTEM.nowMicros();
@@ -310,16 +318,16 @@ public final class EmbeddedSystem implements AutoCloseable {
         monitors.add(monitor);
         monitor.assigned().get(60, TimeUnit.SECONDS);
       }
-      LOG.info("embedded system ready in {} ms: {} runner(s) {}, problems {}",
-          (System.nanoTime() - t0) / 1_000_000, runners.size(), runners, schedules.problems());
-      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, runners, rendezvous, proxy, bootstrap,
+      LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
+          (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
+      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
           control, watcher, decoys, monitors, metrics, access);
       system.warmUpRequests = warmUps;
       return system;
     } catch (Exception e) {
       watcher.close();
-      for (ModelRunner r : runners) {
-        r.close();
+      for (RunnerHost h : hosts) {
+        h.close();
       }
       for (Decoy d : decoys) {
         d.close();
@@ -455,8 +463,14 @@ public final class EmbeddedSystem implements AutoCloseable {
     return schedules;
   }
 
-  public List<ModelRunner> runners() {
-    return runners;
+  /** Every model runner of this process, one per model, whichever host it is in. */
+  public List<HostedModel> runners() {
+    return hosts.stream().flatMap(h -> h.models().stream()).toList();
+  }
+
+  /** The runner hosts of this process: one per problem, each with one input consumer for all its models. */
+  public List<RunnerHost> runnerHosts() {
+    return hosts;
   }
 
   /** Applies, rolls back and describes this system's schedules. */
@@ -489,8 +503,8 @@ public final class EmbeddedSystem implements AutoCloseable {
   public void close() throws Exception {
     watcher.close();
     await(vertx.close());
-    for (ModelRunner r : runners) {
-      r.close();
+    for (RunnerHost h : hosts) {
+      h.close();
     }
     for (Decoy d : decoys) {
       d.close();

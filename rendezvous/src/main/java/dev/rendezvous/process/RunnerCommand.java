@@ -1,11 +1,13 @@
 package dev.rendezvous.process;
 
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.runner.ModelRunner;
 import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.runner.RunnerHost;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
@@ -14,11 +16,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * One or more model runners in one process, each from its YAML file. In a container there is normally one
- * per process, so that Kubernetes schedules, scales and restarts each model on its own.
+ * One or more model runners in one process, each from its YAML file. The runners of one problem share one
+ * {@link RunnerHost} (one input consumer, each request decoded once, one score producer); a process given runners
+ * of several problems has one host per problem. In a container there is normally one runner per process, so that
+ * Kubernetes schedules, scales and restarts each model on its own: a host of one model.
  */
 @Command(name = "runner", mixinStandardHelpOptions = true,
-    description = "Run model runners, one per configuration file, against a Kafka cluster.")
+    description = "Run model runners, one per configuration file, against a Kafka cluster; the runners of one "
+        + "problem share one input consumer and one score producer.")
 public final class RunnerCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
@@ -49,9 +54,10 @@ public final class RunnerCommand implements Callable<Integer> {
       }
       configs = List.of(Path.of(fromEnv));
     }
-    List<ModelRunner> runners = new ArrayList<>();
+    List<RunnerHost> hosts = new ArrayList<>();
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
     try {
+      Map<String, List<RunnerConfig>> byProblem = new LinkedHashMap<>();
       for (Path file : configs) {
         RunnerConfig config = RunnerConfig.load(file);
         if (model != null) {
@@ -63,23 +69,26 @@ public final class RunnerCommand implements Callable<Integer> {
         if (batchSize != null) {
           config = config.withBatchSize(batchSize);
         }
-        kafka.ensureTopics(config.problem());
-        runners.add(new ModelRunner(config, kafka.bootstrapServers(), Clock.SYSTEM, metrics).start());
+        byProblem.computeIfAbsent(config.problem(), p -> new ArrayList<>()).add(config);
       }
-      for (ModelRunner runner : runners) {
-        runner.assigned().get(120, TimeUnit.SECONDS);
-        Processes.ready("runner " + runner);
+      for (List<RunnerConfig> problemConfigs : byProblem.values()) {
+        kafka.ensureTopics(problemConfigs.get(0).problem());
+        hosts.add(new RunnerHost(problemConfigs, kafka.bootstrapServers(), Clock.SYSTEM, metrics).start());
+      }
+      for (RunnerHost host : hosts) {
+        host.assigned().get(120, TimeUnit.SECONDS);
+        Processes.ready("runner " + host);
       }
     } catch (Exception e) {
-      for (ModelRunner r : runners) {
-        r.close();
+      for (RunnerHost h : hosts) {
+        h.close();
       }
       throw e;
     }
     List<AutoCloseable> resources = new ArrayList<>();
     resources.add(() -> dev.rendezvous.metrics.Metrics.close(metrics));
     resources.add(Processes.metrics(metrics, kafka.metricsHost, kafka.metricsPort));
-    resources.addAll(runners);
+    resources.addAll(hosts);
     return Processes.runUntilStopped(resources.toArray(AutoCloseable[]::new));
   }
 }

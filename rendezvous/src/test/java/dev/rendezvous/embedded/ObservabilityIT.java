@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.kafka.EmbeddedKafka;
-import dev.rendezvous.runner.ModelRunner;
+import dev.rendezvous.runner.HostedModel;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -292,7 +292,7 @@ class ObservabilityIT {
     assertThat(m.get("rdv.rendezvous.pending").gauge().value()).isZero();
 
     // Every runner saw every request: scored, skipped as expired, or (none here) failed.
-    for (ModelRunner runner : system.runners()) {
+    for (HostedModel runner : system.runners()) {
       String model = runner.config().modelId();
       double scored = sum(m, "rdv.runner.scored", "model", model);
       double skipped = sum(m, "rdv.runner.skipped.expired", "model", model);
@@ -477,7 +477,7 @@ class ObservabilityIT {
     assertThat(dom).contains("data-rendered=\"true\"").contains("data-problem=\"breast-cancer\"")
         .contains("Schedule in force").contains("class=\"deadline\"");
 
-    List<String> models = system.runners().stream().map(ModelRunner::config).map(c -> c.modelId()).toList();
+    List<String> models = system.runners().stream().map(HostedModel::config).map(c -> c.modelId()).toList();
     assertThat(models).contains("bc-mlp", "bc-gbt", "bc-logreg", "bc-canary");
     Pattern drawn = Pattern.compile("<path d=\"M([0-9.]+,[0-9.]+ ?)(L[0-9.]+,[0-9.]+ ?){19}\" fill=\"none\" "
         + "stroke=\"[^\"]+\" stroke-width=\"1.5\" class=\"dist\" data-model=\"([\\w-]+)\" data-count=\"(\\d+)\"");

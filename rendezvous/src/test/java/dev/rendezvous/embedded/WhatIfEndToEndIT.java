@@ -12,7 +12,7 @@ import dev.rendezvous.common.Arrival;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.rollout.RecordedTraffic;
 import dev.rendezvous.rollout.WhatIf;
-import dev.rendezvous.runner.ModelRunner;
+import dev.rendezvous.runner.HostedModel;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleLoader;
 import java.io.PrintWriter;
@@ -44,7 +44,7 @@ class WhatIfEndToEndIT {
   }
 
   /** Waits until the runner has handled every request written so far (warm-ups included). */
-  private static void awaitDrained(ModelRunner runner) throws InterruptedException {
+  private static void awaitDrained(HostedModel runner) throws InterruptedException {
     long deadline = System.nanoTime() + 30_000_000_000L;
     long before = -1;
     while (true) {
@@ -77,7 +77,7 @@ class WhatIfEndToEndIT {
         EmbeddedSystem system = TestSystems.start(broker, dir, p, true, List.of(runner(p, "bc-mlp"),
             runner(p, "bc-gbt").withFaultDelayMs(60)))) {
       JsonNode rows = TestSystems.reference().get("rows");
-      ModelRunner gbt = system.runners().stream().filter(r -> r.config().modelId().equals("bc-gbt")).findFirst()
+      HostedModel gbt = system.runners().stream().filter(r -> r.config().modelId().equals("bc-gbt")).findFirst()
           .orElseThrow();
       for (int i = 0; i < 20; i++) {
         // One request at a time, each scored by bc-gbt before the next, so that its 60 ms delay never queues.
