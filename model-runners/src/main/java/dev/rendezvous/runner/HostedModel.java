@@ -32,11 +32,12 @@ import org.slf4j.LoggerFactory;
  * inference fails. It keeps the {@code rdv_runner_*} meters of its model (docs/metrics.md).
  *
  * <p>Threads: the model is called from the host's loop thread only, models one after the other, so its
- * {@link ScoringModel} need not be thread-safe. The one exception is fault injection ({@code fault_delay_ms},
- * {@code fault_delay_random_ms}): such a model gets a thread of its own, fed by a queue, which reads what has
- * queued up, waits before each batch and then scores it, exactly as a slow runner's own loop would (requests that
- * arrive while it waits are taken together next time; a request whose deadline passed while queued is skipped).
- * Its slowness then delays its own scores only, never the other models of the host.
+ * {@link ScoringModel} need not be thread-safe. Two kinds of model get a thread of their own instead ({@link
+ * #ownThread}), fed by a queue, which takes what has queued up and scores it as a runner's own loop would
+ * (requests that arrive meanwhile are taken together next time; a request whose deadline passed while queued is
+ * skipped): a fault-injected model ({@code fault_delay_ms}, {@code fault_delay_random_ms}), which waits before
+ * each batch, and a model on the DJL engine, whose inference time the runner cannot bound. Their slowness then
+ * delays their own scores only, never the other models of the host.
  */
 public final class HostedModel {
 
@@ -60,14 +61,14 @@ public final class HostedModel {
   private final Counter incompatibleErrors;
   private final Counter skippedCounter;
   private final ScoreHistogram scores;
-  /** Requests waiting for a fault-injected model's own thread; null for every other model. */
-  private final LinkedBlockingQueue<InferenceRequest> slowQueue;
-  private Thread slowThread;
+  /** Requests waiting for the model's own thread ({@link #ownThread}); null for a model on the loop thread. */
+  private final LinkedBlockingQueue<InferenceRequest> ownQueue;
+  private Thread worker;
   private volatile boolean running = true;
 
   /**
    * @param lag the host's input lag, reported per model as {@code rdv_runner_consumer_lag_records}
-   * @param maxTake the most requests a fault-injected model takes from its queue at once (the host's
+   * @param maxTake the most requests a model on its own thread takes from its queue at once (the host's
    *     {@code max.poll.records}, so that it batches as a runner of its own would)
    */
   HostedModel(RunnerConfig config, ScoringModel model, String scoresTopic, Producer<String, byte[]> producer,
@@ -79,7 +80,7 @@ public final class HostedModel {
     this.producer = producer;
     this.maxTake = maxTake;
     this.device = model.device();
-    this.slowQueue = faultInjected(config) ? new LinkedBlockingQueue<>() : null;
+    this.ownQueue = ownThread(config) ? new LinkedBlockingQueue<>() : null;
     Tags tags = Tags.of("problem", config.problem(), "model", config.modelId());
     String role = config.role().name().toLowerCase();
     this.inferenceTime = new HdrTimer(metrics, "rdv.runner.inference",
@@ -111,8 +112,14 @@ public final class HostedModel {
     this.scores = new ScoreHistogram(metrics, config.problem(), config.modelId(), config.modelVersion(), role);
   }
 
-  private static boolean faultInjected(RunnerConfig config) {
-    return config.faultDelayMs() > 0 || config.faultDelayRandomMs() > 0;
+  /**
+   * Whether this model scores on a thread of its own rather than the host's loop thread: when it is made slow
+   * on purpose (fault injection), and when its engine is DJL, whose inference time the runner cannot bound
+   * (libtorch runs an OpenMP pool of its own; measured in ObservabilityIT's load on two busy cores, the
+   * TorchScript model on the loop thread left the models after it skipping most requests as expired).
+   */
+  static boolean ownThread(RunnerConfig config) {
+    return config.faultDelayMs() > 0 || config.faultDelayRandomMs() > 0 || config.engine().equals("djl");
   }
 
   public RunnerConfig config() {
@@ -148,40 +155,40 @@ public final class HostedModel {
     }
   }
 
-  /** Starts the thread of a fault-injected model; nothing for any other. */
+  /** Starts the thread of a model that has its own ({@link #ownThread}); nothing for any other. */
   void start(String hostName) {
-    if (slowQueue == null) {
+    if (ownQueue == null) {
       return;
     }
-    slowThread = new Thread(this::runSlow, hostName + "-" + config.modelId() + "-delayed");
-    slowThread.setDaemon(true);
-    slowThread.start();
+    worker = new Thread(this::runOwn, hostName + "-" + config.modelId() + "-delayed");
+    worker.setDaemon(true);
+    worker.start();
   }
 
   /**
    * Takes one poll's requests, decoded once by the host and shared by every model (read-only). Scores them
-   * now, on the caller's thread, or queues them for a fault-injected model's own thread. Inference failures
+   * now, on the caller's thread, or queues them for the model's own thread ({@link #ownThread}). Inference failures
    * become error scores; what throws out of here is the producer refusing a score, which the host's loop retries.
    */
   void accept(List<InferenceRequest> requests) {
-    if (slowQueue != null) {
-      slowQueue.addAll(requests);
+    if (ownQueue != null) {
+      ownQueue.addAll(requests);
       return;
     }
     score(requests);
   }
 
-  private void runSlow() {
+  private void runOwn() {
     List<InferenceRequest> taken = new ArrayList<>();
     while (running) {
       try {
-        InferenceRequest first = slowQueue.poll(200, TimeUnit.MILLISECONDS);
+        InferenceRequest first = ownQueue.poll(200, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
         }
         taken.clear();
         taken.add(first);
-        slowQueue.drainTo(taken, maxTake - 1);
+        ownQueue.drainTo(taken, maxTake - 1);
         score(taken);
       } catch (InterruptedException e) {
         return;
@@ -292,12 +299,12 @@ public final class HostedModel {
     }
   }
 
-  /** Stops a fault-injected model's thread (its queued requests are dropped); call before closing the producer. */
+  /** Stops the model's own thread, if it has one (queued requests are dropped); call before closing the producer. */
   void stop() throws InterruptedException {
     running = false;
-    if (slowThread != null) {
-      slowThread.interrupt();
-      slowThread.join(2_000);
+    if (worker != null) {
+      worker.interrupt();
+      worker.join(2_000);
     }
   }
 

@@ -28,11 +28,13 @@ import java.util.concurrent.ThreadLocalRandom;
  *       than a fraction of a microsecond (measured in docs/gpu-and-engines.md).
  *   <li>{@code intra_op_threads} (1) and {@code inter_op_threads} (1): ONNX Runtime thread pools per
  *       session; one each keeps several runners on a small machine from fighting over cores.
- *   <li>{@code group_id} ({@code rdv.<problem>.runner.<model_id>}): the consumer group; replicas of one
- *       model share it and split the load, every other model has its own and sees every request.
+ *   <li>{@code group_id} ({@code rdv.<problem>.runner.<model_id>}): the consumer group of this runner alone;
+ *       replicas of one model share it and split the load, every other model has its own and sees every request.
+ *       Runners hosted together read in their host's group instead ({@link RunnerHost#groupId}).
  *   <li>{@code runner_id} (host name, pid and a random suffix): names this instance in its scores.
  *   <li>{@code fault_delay_ms} (0): fault injection for tests and benchmarks; each batch waits this long
- *       before scoring, as a slow model would. Off unless set here.
+ *       before scoring, as a slow model would, on a thread of this model's own so that the other models of its
+ *       host are not held back. Off unless set here.
  *   <li>{@code fault_delay_random_ms} (0): fault injection; each batch also waits an exponentially distributed
  *       time with this mean, so the slowness has a tail like a real overloaded model's. Off unless set here.
  *   <li>{@code engine} ({@code onnxruntime}): {@code onnxruntime} scores an ONNX file with ONNX Runtime

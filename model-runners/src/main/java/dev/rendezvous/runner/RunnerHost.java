@@ -49,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * <p>Models are scored one after the other on the loop's thread, serving models before canaries: inference
  * takes microseconds per batch, far less than a thread hand-off would cost. A model whose inference throws
  * answers its requests with error scores and the others go on. A fault-injected model (see {@link RunnerConfig})
- * runs on a thread of its own so that its delay holds back only its own scores.
+ * and a model on the DJL engine (libtorch's own thread pool makes its inference time unbounded) score on a thread
+ * of their own, so that their slowness holds back only their own scores ({@link HostedModel}).
  *
  * <p>Consumer group ({@link #groupId}): a host of one model reads in that model's {@code group_id} ({@code
  * rdv.<problem>.runner.<model_id>} unless configured), so an existing runner keeps its offsets; a host of
@@ -278,7 +279,7 @@ public final class RunnerHost implements Component {
     return p;
   }
 
-  /** Stops reading, then the fault-injected models' threads, then writes what the producer holds and closes. */
+  /** Stops reading, then the models' own threads, then writes what the producer holds and closes. */
   @Override
   public void close() throws Exception {
     loop.close();

@@ -270,4 +270,35 @@ class RunnerHostIT {
           .isEqualTo(mlp.scored() + logreg.scored()).isEqualTo(2 * 42);
     }
   }
+
+  @Test
+  void aFaultInjectedModelDelaysOnlyItsOwnScores() throws Exception {
+    String problem = "host-slow";
+    Topics t = topics(problem);
+    int delayMs = 3_000;
+    List<RunnerConfig> configs = List.of(config(problem, "bc-mlp", "2", "slow-mlp", 64).withFaultDelayMs(delayMs),
+        config(problem, "bc-logreg", "1", "slow-logreg", 64));
+    try (RunnerHost host = new RunnerHost(configs, broker.bootstrapServers(), Clock.SYSTEM).start()) {
+      host.assigned().get(60, TimeUnit.SECONDS);
+      // Two requests in two polls: bc-logreg scores the second while bc-mlp still waits on the first.
+      send(problem, "a", features(1), later());
+      producer.flush();
+      readScores(t, scoredBy("a", Set.of("slow-logreg")));
+      send(problem, "b", features(2), later());
+      producer.flush();
+      List<Score> scores = readScores(t, s -> scoredBy("a", Set.of("slow-mlp")).test(s)
+          && scoredBy("b", Set.of("slow-mlp")).test(s));
+      List<String> order = scores.stream().map(s -> s.requestId() + "/" + s.modelId()).toList();
+      assertThat(order).as("scores in the order written (one partition)")
+          .containsExactly("a/bc-logreg", "b/bc-logreg", "a/bc-mlp", "b/bc-mlp");
+      for (Score s : scores) {
+        long latencyUs = s.scoredAtUs() - s.receivedAtUs();
+        if (s.modelId().equals("bc-mlp")) {
+          assertThat(latencyUs).as("bc-mlp waits its fault delay").isGreaterThanOrEqualTo(delayMs * 1_000L);
+        }
+        assertThat(s.failed()).isFalse();
+      }
+      assertThat(host.models()).extracting(HostedModel::scored).containsExactly(2L, 2L);
+    }
+  }
 }
