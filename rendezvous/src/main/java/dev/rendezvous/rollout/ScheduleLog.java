@@ -125,6 +125,24 @@ public final class ScheduleLog {
    */
   public static Published publish(String bootstrapServers, String yaml, String source, Predicate<String> isCanary,
       Long rollbackOf) {
+    return publish(bootstrapServers, yaml, source, isCanary, rollbackOf, false);
+  }
+
+  /**
+   * Writes {@code yaml} as version 1 of its problem's log only when the log holds no version yet: how a
+   * schedule file seeds a new deployment. When the log already has a version, nothing is written and the
+   * returned {@link Published} names the version in force ({@code changed} false), whatever the file says:
+   * the log is the only truth, so a restart never reverts a rollout or rollback made since. The check and
+   * the write happen in one transaction, so two processes starting at once on an empty log write one version.
+   *
+   * @throws ScheduleException when the text is not a valid schedule
+   */
+  public static Published seed(String bootstrapServers, String yaml, String source, Predicate<String> isCanary) {
+    return publish(bootstrapServers, yaml, source, isCanary, null, true);
+  }
+
+  private static Published publish(String bootstrapServers, String yaml, String source,
+      Predicate<String> isCanary, Long rollbackOf, boolean onlyIfEmpty) {
     Schedule schedule = ScheduleLoader.parse(yaml, source, isCanary);
     String problem = schedule.problem();
     ensureTopic(bootstrapServers, problem);
@@ -133,7 +151,7 @@ public final class ScheduleLog {
         producer.initTransactions();
         List<AppliedSchedule> history = readAll(bootstrapServers, problem);
         AppliedSchedule last = history.isEmpty() ? null : history.get(history.size() - 1);
-        if (last != null && rollbackOf == null && last.yaml().equals(yaml)) {
+        if (last != null && (onlyIfEmpty || rollbackOf == null && last.yaml().equals(yaml))) {
           return new Published(last, schedule, false);
         }
         long version = last == null ? 1 : last.version() + 1;
