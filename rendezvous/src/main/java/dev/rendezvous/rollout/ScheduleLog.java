@@ -24,8 +24,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.TransactionAbortedException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -162,7 +164,10 @@ public final class ScheduleLog {
         producer.commitTransaction();
         LOG.info("schedule for problem {} written as version {} from {}", problem, version, source);
         return new Published(applied, schedule, true);
-      } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      } catch (ProducerFencedException | InvalidProducerEpochException | InvalidTxnStateException
+          | TransactionAbortedException e) {
+        // Another publisher of the problem started meanwhile (two processes starting at once on an empty log,
+        // say): its start aborted this transaction, so nothing was written; read the log again and decide anew.
         if (attempt >= ATTEMPTS) {
           throw new IllegalStateException("another publisher kept writing the schedule of " + problem
               + "; try again", e);
