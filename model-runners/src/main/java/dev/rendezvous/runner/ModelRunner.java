@@ -188,7 +188,19 @@ public final class ModelRunner implements Component {
     } catch (Exception e) {
       LOG.warn("runner {} could not warm up its model: {}", config.modelId(), e.getMessage());
     }
-    producer.partitionsFor(topics.scores());
+    // Fetched now so that the first score does not wait for it; each attempt waits max.block.ms at most (half a
+    // second by default, see KafkaSettings), so a slow broker gets retries, and a send fetches it anyway.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        producer.partitionsFor(topics.scores());
+        return;
+      } catch (org.apache.kafka.common.KafkaException e) {
+        if (attempt >= 60) {
+          LOG.warn("runner {} has no metadata for {} yet: {}", config.modelId(), topics.scores(), e.getMessage());
+          return;
+        }
+      }
+    }
   }
 
   private void handle(Batch<String, byte[]> records) {
