@@ -86,12 +86,17 @@ class AlertRulesTest {
 
   @Test
   void every_alert_waits_has_a_severity_says_what_and_why_and_links_a_shipped_dashboard() throws IOException {
-    Set<String> uids = new TreeSet<>();
+    // Each dashboard's uid and the text of its queries.
+    Map<String, String> queries = new TreeMap<>();
     try (Stream<Path> files = Files.list(DASHBOARDS.resolve("grafana"))) {
       for (Path f : files.filter(p -> p.toString().endsWith(".json")).toList()) {
-        uids.add(Json.MAPPER.readTree(f.toFile()).path("uid").asText());
+        JsonNode d = Json.MAPPER.readTree(f.toFile());
+        StringBuilder exprs = new StringBuilder();
+        d.findValues("expr").forEach(e -> exprs.append(e.asText()).append('\n'));
+        queries.put(d.path("uid").asText(), exprs.toString());
       }
     }
+    Set<String> uids = queries.keySet();
     assertThat(rules).hasSizeGreaterThanOrEqualTo(8);
     Set<String> names = new TreeSet<>();
     for (Map<String, Object> rule : rules) {
@@ -108,6 +113,10 @@ class AlertRulesTest {
       Matcher link = DASHBOARD_LINK.matcher(annotations.get("dashboard"));
       assertThat(link.matches()).as("%s dashboard annotation %s", name, annotations.get("dashboard")).isTrue();
       assertThat(link.group(1)).as("%s links a dashboard in dashboards/grafana", name).isIn(uids);
+      Matcher metric = SELECTOR.matcher((String) rule.get("expr"));
+      assertThat(metric.find()).as("%s uses a metric", name).isTrue();
+      assertThat(queries.get(link.group(1))).as("%s links %s, which shows %s", name, link.group(1), metric.group(1))
+          .contains(metric.group(1));
     }
   }
 
