@@ -196,6 +196,15 @@ def models():
     d.panel("timeseries", "Kafka fetch latency of runners (avg)", [
         ('max by (client_id) (kafka_consumer_fetch_manager_fetch_latency_avg{component="runner"})', "{{client_id}}")],
         w=8, unit="ms")
+    loops = f'loop=~"(runner|decoy|monitor)-$problem(-.+)?"'
+    d.panel("timeseries", "Consumer loops: records not read yet (decoy, monitor, runners)", [
+        (f'max by (loop) (rdv_consumer_lag_records{{{loops}}})', "{{loop}}")], unit="none",
+        description="The decoy's loop (decoy-<problem>) raises RendezvousDecoyLagging above 10,000 records for "
+        "10 minutes (dashboards/alerts.yml).")
+    d.panel("timeseries", "Consumer loops reading (1) or not (0)", [
+        (f'min by (loop) (rdv_consumer_ready{{{loops}}})', "{{loop}}")], unit="none", field={"min": 0, "max": 1},
+        description="0 before a loop has its partitions, while it retries a batch and after it failed; the "
+        "decoy's at 0 for 5 minutes raises RendezvousDecoyNotReading.")
     d.row("Process")
     d.panel("timeseries", "JVM heap used", [('sum(jvm_memory_used_bytes{area="heap"})', "heap")], w=8,
             unit="bytes")
@@ -272,6 +281,12 @@ def drift():
         (f'avg by (model) (rdv_monitor_canary_mean_difference{{{P}}})', "{{model}}")], unit="none")
     d.panel("timeseries", "Distribution distance from $canary (G)", [
         (f'max by (model) (rdv_monitor_canary_distribution_statistic{{{P}}})', "{{model}}")], unit="none")
+    d.panel("timeseries", "Drift alarm in force (1) by model", [
+        (f'max by (model) (rdv_monitor_drift_alarm{{{P}}})', "{{model}}")], w=24, h=6, unit="none",
+        field={"min": 0, "max": 1}, overrides=CANARY_OVERRIDE,
+        description="1 while a model's last window drifted. Held for 5 minutes it raises RendezvousModelScoreDrift, "
+        "or RendezvousInputShift for the canary; a rank correlation with the canary below 0.5 for 15 minutes raises "
+        "RendezvousModelDisagreesWithCanary (dashboards/alerts.yml).")
     d.write("drift.json")
 
 

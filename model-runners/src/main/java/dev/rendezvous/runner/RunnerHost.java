@@ -239,7 +239,19 @@ public final class RunnerHost implements Component {
     for (HostedModel m : models) {
       m.warmUp();
     }
-    producer.partitionsFor(topics.scores());
+    // Fetched now so that the first score does not wait for it; each attempt waits max.block.ms at most (half a
+    // second by default, see KafkaSettings), so a slow broker gets retries, and a send fetches it anyway.
+    for (int attempt = 1; ; attempt++) {
+      try {
+        producer.partitionsFor(topics.scores());
+        return;
+      } catch (org.apache.kafka.common.KafkaException e) {
+        if (attempt >= 60) {
+          LOG.warn("runner host {} has no metadata for {} yet: {}", name(), topics.scores(), e.getMessage());
+          return;
+        }
+      }
+    }
   }
 
   private void handle(Batch<String, byte[]> batch) {

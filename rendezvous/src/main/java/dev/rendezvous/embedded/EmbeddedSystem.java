@@ -28,7 +28,6 @@ import dev.rendezvous.schedule.ScheduleRegistry;
 import dev.rendezvous.rollout.ScheduleControl;
 import dev.rendezvous.rollout.ScheduleRoutes;
 import dev.rendezvous.rollout.ScheduleWatcher;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -178,12 +177,6 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  private static List<Path> scheduleFiles(Path dir) throws IOException {
-    try (Stream<Path> files = Files.list(dir)) {
-      return files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
-    }
-  }
-
   /** Reads every {@code *.yaml} runner configuration under the directories. */
   public static List<RunnerConfig> loadRunners(List<Path> dirs) {
     List<RunnerConfig> out = new ArrayList<>();
@@ -254,12 +247,8 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
     ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
         ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
-    Map<Path, String> applied = new HashMap<>();
-    for (Path f : scheduleFiles(options.schedulesDir())) {
-      String text = Files.readString(f);
-      control.apply(text, f.toString(), false);
-      applied.put(f, text);
-    }
+    // A file seeds only an empty log; the watcher applies later edits. A restart keeps the version in force.
+    Map<Path, String> applied = control.seedFrom(options.schedulesDir());
     ScheduleWatcher watcher = new ScheduleWatcher(options.schedulesDir(), control, ScheduleWatcher.DEFAULT_POLL_MS,
         applied).start();
 

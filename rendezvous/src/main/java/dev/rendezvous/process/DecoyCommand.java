@@ -4,6 +4,7 @@ import dev.rendezvous.common.Clock;
 import dev.rendezvous.decoy.Decoy;
 import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.embedded.EmbeddedSystem;
+import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.schedule.Schedule;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,12 +37,15 @@ public final class DecoyCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // The decoy's consumer loops export their lag and readiness (rdv_consumer_*{loop="decoy-<problem>"}): an
+    // archive that falls behind or stops is what the decoy alerts watch.
+    var metrics = Metrics.newRegistry();
     List<Decoy> decoys = new ArrayList<>();
     try {
       for (Schedule s : EmbeddedSystem.loadSchedules(schedules)) {
         kafka.ensureTopics(s.problem());
         decoys.add(new Decoy(DecoyConfig.defaults(s.problem(), archive).withRetentionHours(retentionHours),
-            kafka.bootstrapServers(), Clock.SYSTEM).start());
+            kafka.bootstrapServers(), Clock.SYSTEM, metrics).start());
       }
       for (Decoy d : decoys) {
         d.assigned().get(120, TimeUnit.SECONDS);
@@ -50,10 +54,15 @@ public final class DecoyCommand implements Callable<Integer> {
       for (Decoy d : decoys) {
         d.close();
       }
+      Metrics.close(metrics);
       throw e;
     }
-    Processes.ready("decoy " + archive);
-    return Processes.runUntilStopped(decoys.stream().map(d -> (AutoCloseable) d::close)
-        .toArray(AutoCloseable[]::new));
+    var server = Processes.metrics(metrics, kafka.metricsHost, kafka.metricsPort);
+    Processes.ready("decoy " + archive + (server == null ? "" : ", metrics on port " + server.port()));
+    List<AutoCloseable> resources = new ArrayList<>();
+    resources.add(() -> Metrics.close(metrics));
+    resources.add(server);
+    decoys.forEach(d -> resources.add(d::close));
+    return Processes.runUntilStopped(resources.toArray(AutoCloseable[]::new));
   }
 }

@@ -20,8 +20,9 @@ final class Processes {
 
   /**
    * Puts this process's schedules in force the way every process of a deployment agrees on them: through each
-   * problem's schedule log. The files are validated, their problems' topics created when missing, and applied (a file identical to the version in force
-   * changes nothing), then the process follows the log, so edits applied anywhere later reach it too.
+   * problem's schedule log. The files are validated and their problems' topics created when missing; a file
+   * seeds its problem's log only when the log is empty (otherwise the version in force stays, and a file that
+   * differs from it is logged), then the process follows the log, so edits applied anywhere later reach it too.
    */
   static dev.rendezvous.rollout.ScheduleControl followSchedules(KafkaOptions kafka, java.nio.file.Path dir,
       dev.rendezvous.schedule.ScheduleRegistry registry) throws Exception {
@@ -32,12 +33,7 @@ final class Processes {
     dev.rendezvous.rollout.ScheduleControl control = new dev.rendezvous.rollout.ScheduleControl(bootstrapServers,
         problems, registry, List.of(), dev.rendezvous.common.Clock.SYSTEM,
         dev.rendezvous.rollout.ScheduleControl.DEFAULT_RECENT_MS).start();
-    try (var files = java.nio.file.Files.list(dir)) {
-      for (java.nio.file.Path f : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
-          .sorted().toList()) {
-        control.apply(java.nio.file.Files.readString(f), f.toString(), false);
-      }
-    }
+    control.seedFrom(dir);
     return control;
   }
 

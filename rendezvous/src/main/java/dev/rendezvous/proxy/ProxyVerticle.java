@@ -39,6 +39,7 @@ import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -93,6 +94,10 @@ public final class ProxyVerticle extends VerticleBase {
   private KafkaClientMetrics producerMetrics;
   private KafkaClientMetrics resultsMetrics;
   private KafkaProducer<String, byte[]> producer;
+  /** Outcomes have a producer of their own: acks from every replica, and a bounded time to a 503. */
+  private KafkaProducer<String, byte[]> outcomeProducer;
+  private KafkaClientMetrics outcomeProducerMetrics;
+  private KafkaReachability kafka;
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
   private boolean resultsAssigned;
@@ -157,6 +162,11 @@ public final class ProxyVerticle extends VerticleBase {
     recordLimit = RecordLimit.of(producerProps);
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
+    outcomeProducer = KafkaProducer.create(vertx, KafkaSettings.outcomeProducer(config.bootstrapServers()),
+        new StringSerializer(), new ByteArraySerializer());
+    outcomeProducerMetrics = Metrics.bindKafka(metrics, outcomeProducer.unwrap(), "proxy-outcomes");
+    kafka = new KafkaReachability(config.bootstrapServers(), KafkaReachability.intervalFromEnvironment(
+        System.getenv()), metrics);
 
     Map<String, String> consumerProps = KafkaSettings.consumer(config.bootstrapServers());
     consumerProps.put("enable.auto.commit", "false");
@@ -168,9 +178,13 @@ public final class ProxyVerticle extends VerticleBase {
     Set<TopicPartition> partitions = schedules.problems().stream()
         .map(p -> new TopicPartition(Topics.of(p).results(), config.resultsPartition()))
         .collect(Collectors.toSet());
-    // Fetching the input topics' metadata now spares the first request that round trip.
-    List<Future<?>> metadata = schedules.problems().stream()
-        .<Future<?>>map(p -> producer.partitionsFor(Topics.of(p).input())).toList();
+    // Fetching the topics' metadata now spares the first request that round trip, and keeps a send from ever
+    // waiting for it while the broker is up (max.block.ms bounds that wait; see KafkaSettings).
+    List<Future<?>> metadata = new ArrayList<>();
+    for (String p : schedules.problems()) {
+      metadata.add(partitionsFor(producer, Topics.of(p).input(), METADATA_ATTEMPTS));
+      metadata.add(partitionsFor(outcomeProducer, Topics.of(p).outcomes(), METADATA_ATTEMPTS));
+    }
     Future<Void> assigned = Future.all(metadata).compose(v -> results.assign(partitions))
         .compose(v -> results.seekToEnd(partitions))
         .onSuccess(v -> resultsAssigned = true);
@@ -182,7 +196,7 @@ public final class ProxyVerticle extends VerticleBase {
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(admission::handle);
     router.post("/v2/models/:problem/infer").handler(this::infer);
-    router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, producer, clock));
+    router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, outcomeProducer, clock));
     router.get("/v2/models/:problem/ready").handler(this::modelReady);
     router.get("/v2/models/:problem").handler(this::modelMetadata);
     router.get("/v2/models").handler(ctx -> json(ctx, 200, modelList()));
@@ -211,6 +225,7 @@ public final class ProxyVerticle extends VerticleBase {
         .setPort(config.port())))
         .requestHandler(router);
     admission.start(vertx);
+    kafka.start(vertx);
     return assigned.compose(v -> server.listen()).onSuccess(s ->
         LOG.info("proxy {} listening on http://{}:{}", config.proxyId(), config.host(), s.actualPort()));
   }
@@ -225,16 +240,35 @@ public final class ProxyVerticle extends VerticleBase {
     return warmUpKey;
   }
 
+  /**
+   * Ready once the results partition is assigned, while the components behind report ready and while the last
+   * check reached Kafka ({@link KafkaReachability}).
+   */
   public boolean ready() {
-    return resultsAssigned && backendReady.getAsBoolean();
+    return resultsAssigned && backendReady.getAsBoolean() && kafka.reachable();
+  }
+
+  /** Attempts at a topic's metadata at start: each waits max.block.ms at most, so a slow broker gets retries. */
+  private static final int METADATA_ATTEMPTS = 60;
+
+  private static Future<List<io.vertx.kafka.client.common.PartitionInfo>> partitionsFor(
+      KafkaProducer<String, byte[]> producer, String topic, int attempts) {
+    return producer.partitionsFor(topic).recover(e -> {
+      if (attempts <= 1) {
+        return Future.failedFuture(new IllegalStateException("no metadata for " + topic + ": " + e.getMessage(), e));
+      }
+      return partitionsFor(producer, topic, attempts - 1);
+    });
   }
 
   @Override
   public Future<?> stop() {
     admission.stop(vertx);
+    kafka.stop(vertx);
     producerMetrics.close();
+    outcomeProducerMetrics.close();
     resultsMetrics.close();
-    return Future.join(server.close(), results.close(), producer.close());
+    return Future.join(server.close(), results.close(), producer.close(), outcomeProducer.close());
   }
 
   private void infer(RoutingContext ctx) {

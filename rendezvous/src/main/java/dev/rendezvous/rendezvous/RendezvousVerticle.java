@@ -89,9 +89,16 @@ public final class RendezvousVerticle extends VerticleBase {
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     metrics.bindKafka(consumer.unwrap(), producer.unwrap());
 
-    // Fetching the results topic's metadata now spares the first decision that round trip.
-    return producer.partitionsFor(topics.results())
+    // Fetching the results topic's metadata now spares the first decision that round trip. Each attempt waits
+    // max.block.ms at most (half a second by default, see KafkaSettings), so a slow broker gets retries.
+    return partitionsFor(topics.results(), 60)
         .compose(p -> consumer.subscribe(Set.of(topics.input(), topics.scores())));
+  }
+
+  private Future<java.util.List<io.vertx.kafka.client.common.PartitionInfo>> partitionsFor(String topic,
+      int attempts) {
+    return producer.partitionsFor(topic).recover(e -> attempts <= 1 ? Future.failedFuture(e)
+        : partitionsFor(topic, attempts - 1));
   }
 
   /** Completes once this instance owns partitions of the problem's topics. */

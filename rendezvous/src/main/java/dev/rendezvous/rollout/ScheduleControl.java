@@ -150,6 +150,45 @@ public final class ScheduleControl implements AutoCloseable {
     return inForce(p, warnings);
   }
 
+  /**
+   * Seeds the problem's log from a schedule file at start: the text becomes version 1 when the log is empty,
+   * and otherwise nothing is written and the version in force stays, whatever the file says. A file that
+   * differs from the version in force is logged with how to put it in force, since the log wins.
+   *
+   * @throws ScheduleException when the text is invalid or for a problem not served here
+   */
+  public Outcome seed(String yaml, String source) throws InterruptedException {
+    Schedule schedule = validate(yaml, source);
+    ScheduleLog.Published p = ScheduleLog.seed(bootstrapServers, yaml, source,
+        id -> isCanary(schedule.problem(), id));
+    AppliedSchedule a = p.applied();
+    if (p.changed()) {
+      LOG.info("schedule log of {} was empty: seeded from {} as version {}", a.problem(), source, a.version());
+    } else if (!a.yaml().equals(yaml)) {
+      LOG.warn("schedule file {} differs from version {} of {} in force (applied from {}); the log wins. Apply the "
+          + "file with `rendezvous schedule apply {} --bootstrap-servers {}` (or POST it to "
+          + "/v2/models/{}/schedule), or edit it while this process runs, to put it in force", source, a.version(),
+          a.problem(), a.source(), source, bootstrapServers, a.problem());
+    }
+    return inForce(p, p.changed() ? unseenModels(schedule) : List.of());
+  }
+
+  /**
+   * Seeds the logs from every schedule file of {@code dir} ({@link #seed}), in name order.
+   *
+   * @return each file's text as read, for a {@link ScheduleWatcher} to count only later edits as changes
+   */
+  public Map<java.nio.file.Path, String> seedFrom(java.nio.file.Path dir) throws java.io.IOException,
+      InterruptedException {
+    Map<java.nio.file.Path, String> seen = new java.util.LinkedHashMap<>();
+    for (java.nio.file.Path f : ScheduleWatcher.files(dir)) {
+      String text = java.nio.file.Files.readString(f, java.nio.charset.StandardCharsets.UTF_8);
+      seed(text, f.toString());
+      seen.put(f, text);
+    }
+    return seen;
+  }
+
   /** Re-applies the text of an earlier version as a new version and waits until it is in force here. */
   public Outcome rollback(String problem, long version) throws InterruptedException {
     if (!problems.contains(problem)) {

@@ -24,8 +24,10 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.InvalidTxnStateException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.TransactionAbortedException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -125,6 +127,24 @@ public final class ScheduleLog {
    */
   public static Published publish(String bootstrapServers, String yaml, String source, Predicate<String> isCanary,
       Long rollbackOf) {
+    return publish(bootstrapServers, yaml, source, isCanary, rollbackOf, false);
+  }
+
+  /**
+   * Writes {@code yaml} as version 1 of its problem's log only when the log holds no version yet: how a
+   * schedule file seeds a new deployment. When the log already has a version, nothing is written and the
+   * returned {@link Published} names the version in force ({@code changed} false), whatever the file says:
+   * the log is the only truth, so a restart never reverts a rollout or rollback made since. The check and
+   * the write happen in one transaction, so two processes starting at once on an empty log write one version.
+   *
+   * @throws ScheduleException when the text is not a valid schedule
+   */
+  public static Published seed(String bootstrapServers, String yaml, String source, Predicate<String> isCanary) {
+    return publish(bootstrapServers, yaml, source, isCanary, null, true);
+  }
+
+  private static Published publish(String bootstrapServers, String yaml, String source,
+      Predicate<String> isCanary, Long rollbackOf, boolean onlyIfEmpty) {
     Schedule schedule = ScheduleLoader.parse(yaml, source, isCanary);
     String problem = schedule.problem();
     ensureTopic(bootstrapServers, problem);
@@ -133,7 +153,7 @@ public final class ScheduleLog {
         producer.initTransactions();
         List<AppliedSchedule> history = readAll(bootstrapServers, problem);
         AppliedSchedule last = history.isEmpty() ? null : history.get(history.size() - 1);
-        if (last != null && rollbackOf == null && last.yaml().equals(yaml)) {
+        if (last != null && (onlyIfEmpty || rollbackOf == null && last.yaml().equals(yaml))) {
           return new Published(last, schedule, false);
         }
         long version = last == null ? 1 : last.version() + 1;
@@ -144,7 +164,10 @@ public final class ScheduleLog {
         producer.commitTransaction();
         LOG.info("schedule for problem {} written as version {} from {}", problem, version, source);
         return new Published(applied, schedule, true);
-      } catch (ProducerFencedException | InvalidProducerEpochException e) {
+      } catch (ProducerFencedException | InvalidProducerEpochException | InvalidTxnStateException
+          | TransactionAbortedException e) {
+        // Another publisher of the problem started meanwhile (two processes starting at once on an empty log,
+        // say): its start aborted this transaction, so nothing was written; read the log again and decide anew.
         if (attempt >= ATTEMPTS) {
           throw new IllegalStateException("another publisher kept writing the schedule of " + problem
               + "; try again", e);

@@ -18,9 +18,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns an edited schedule file into a new version. It polls the schedules directory every
- * {@code pollMs} milliseconds (polling rather than a file-system watch service, which misses edits on some
- * file systems and editors that replace files), and whenever a {@code *.yaml} or {@code *.yml} file's text
+ * Turns an edited schedule file into a new version. Only an edit counts: at start a file merely seeds an empty
+ * log ({@link ScheduleControl#seedFrom}), so that a restart never reverts what was applied over HTTP or the CLI.
+ * It polls the schedules directory every {@code pollMs} milliseconds (polling rather than a file-system watch
+ * service, which misses edits on some file systems and editors that replace files), and whenever a {@code *.yaml} or {@code *.yml} file's text
  * differs from what it last saw, hands the text to {@link ScheduleControl#apply}. A refused edit is logged with
  * the loader's message and recorded for the status endpoint; the schedule in force keeps serving, and the
  * same text is not tried again until the file changes.
@@ -59,11 +60,18 @@ public final class ScheduleWatcher implements AutoCloseable {
     return this;
   }
 
+  /** The schedule files of a directory ({@code *.yaml}, {@code *.yml}), in name order. */
+  public static List<Path> files(Path dir) throws IOException {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    }
+  }
+
   /** Checks every schedule file once; runs on the watcher's thread. */
   void poll() {
     List<Path> files;
-    try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).sorted().toList();
+    try {
+      files = files(dir);
     } catch (IOException e) {
       LOG.warn("cannot list schedules in {}: {}", dir, e.getMessage());
       return;
