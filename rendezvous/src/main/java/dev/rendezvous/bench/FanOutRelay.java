@@ -25,7 +25,6 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -89,14 +88,12 @@ public final class FanOutRelay implements AutoCloseable {
 
   private final Vertx vertx;
   private final HttpServer server;
-  private final List<ConsumerLoop<String, byte[]>> threads;
-  private final AtomicBoolean running;
+  private final List<ConsumerLoop<String, byte[]>> loops;
 
-  private FanOutRelay(Vertx vertx, HttpServer server, List<ConsumerLoop<String, byte[]>> threads, AtomicBoolean running) {
+  private FanOutRelay(Vertx vertx, HttpServer server, List<ConsumerLoop<String, byte[]>> loops) {
     this.vertx = vertx;
     this.server = server;
-    this.threads = threads;
-    this.running = running;
+    this.loops = loops;
   }
 
   public static FanOutRelay start(String bootstrap, int partitions, Shape shape) throws Exception {
@@ -109,8 +106,7 @@ public final class FanOutRelay implements AutoCloseable {
     String outcomes = PREFIX + ".outcomes";
     KafkaTopics.ensure(bootstrap, List.of(input, scores, results, outcomes), partitions, (short) 1);
     Vertx vertx = Vertx.vertx();
-    AtomicBoolean running = new AtomicBoolean(true);
-    List<ConsumerLoop<String, byte[]>> threads = new ArrayList<>();
+    List<ConsumerLoop<String, byte[]>> loops = new ArrayList<>();
     List<CompletableFuture<Void>> ready = new ArrayList<>();
 
     int consumers = shape.sharedInput() ? 1 : shape.runners();
@@ -128,7 +124,7 @@ public final class FanOutRelay implements AutoCloseable {
       }
       var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
           KafkaSettings.producerProperties(bootstrap), new StringSerializer(), new ByteArraySerializer());
-      threads.add(reader(name, cp, List.of(input), running, ready, r -> {
+      loops.add(reader(name, cp, List.of(input), ready, r -> {
         for (byte[] p : payloads) {
           producer.send(new ProducerRecord<>(scores, r.key(), p));
         }
@@ -136,11 +132,11 @@ public final class FanOutRelay implements AutoCloseable {
     }
     for (int i = 0; i < shape.inputWatchers(); i++) {
       Properties cp = watcherProperties(bootstrap, PREFIX + ".decoy-like-" + i, 100);
-      threads.add(reader("decoy-like-" + i, cp, List.of(input, scores, outcomes), running, ready, r -> {}, () -> {}));
+      loops.add(reader("decoy-like-" + i, cp, List.of(input, scores, outcomes), ready, r -> {}, () -> {}));
     }
     for (int i = 0; i < shape.scoreWatchers(); i++) {
       Properties cp = watcherProperties(bootstrap, PREFIX + ".score-watcher-" + i, 200);
-      threads.add(reader("score-watcher-" + i, cp, List.of(scores), running, ready, r -> {}, () -> {}));
+      loops.add(reader("score-watcher-" + i, cp, List.of(scores), ready, r -> {}, () -> {}));
     }
 
     // The joiner, like the rendezvous: Vert.x clients, one consumer on input and scores, answers on the first
@@ -206,7 +202,7 @@ public final class FanOutRelay implements AutoCloseable {
     }
     await(joinAssigned.future());
     await(server.listen(0, "127.0.0.1"));
-    return new FanOutRelay(vertx, server, threads, running);
+    return new FanOutRelay(vertx, server, loops);
   }
 
   private static Properties watcherProperties(String bootstrap, String group, int fetchMaxWaitMs) {
@@ -226,7 +222,7 @@ public final class FanOutRelay implements AutoCloseable {
 
   /** A reader on a consumer loop of its own, like the runners, the decoy and the monitor. */
   private static ConsumerLoop<String, byte[]> reader(String name, Properties props, List<String> topics,
-      AtomicBoolean running, List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
+      List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
     boolean autoCommit = "true".equals(String.valueOf(props.get("enable.auto.commit")));
     ConsumerLoop<String, byte[]> loop = ConsumerLoop.<String, byte[]>builder("fanout-" + name, props,
             new StringDeserializer(), new ByteArrayDeserializer(), batch -> {
@@ -247,8 +243,7 @@ public final class FanOutRelay implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    running.set(false);
-    for (ConsumerLoop<String, byte[]> loop : threads) {
+    for (ConsumerLoop<String, byte[]> loop : loops) {
       loop.close();
     }
     await(vertx.close());

@@ -1,6 +1,8 @@
 package dev.rendezvous.embedded;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.decoy.Decoy;
 import dev.rendezvous.decoy.DecoyConfig;
@@ -405,8 +407,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
       boolean firstTier = false;
       if (r.statusCode() == 200) {
-        com.fasterxml.jackson.databind.JsonNode tier = dev.rendezvous.common.Json.MAPPER.readTree(r.body())
-            .path("parameters").path("tier");
+        JsonNode tier = Json.MAPPER.readTree(r.body()).path("parameters").path("tier");
         firstTier = tier.isInt() && tier.asInt() == 0;
       }
       inARow = firstTier ? inARow + 1 : 0;
