@@ -92,7 +92,7 @@ public final class AdminToken {
 
   /** Whether {@code presented} is this token; takes the same time whatever it is. */
   public boolean matches(String presented) {
-    return presented != null && Secrets.same(digest, Secrets.digest(presented));
+    return Secrets.matches(digest, presented);
   }
 
   /** The token, for clients started in this process (the launcher's own tools and tests). */

@@ -1,10 +1,7 @@
 package dev.rendezvous.proxy;
 
+import dev.rendezvous.auth.Secrets;
 import io.vertx.core.http.HttpServerRequest;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.SecureRandom;
-import java.util.Base64;
 
 /**
  * The secret by which the launcher's warm-up requests identify themselves to their proxy: a header,
@@ -17,13 +14,10 @@ public final class WarmUpKey {
   /** The header that carries the key. */
   public static final String HEADER = "x-rendezvous-warm-up";
 
-  private final String value;
+  private final String value = Secrets.random(16);
+  private final byte[] digest = Secrets.digest(value);
 
-  WarmUpKey() {
-    byte[] b = new byte[16];
-    new SecureRandom().nextBytes(b);
-    this.value = Base64.getUrlEncoder().withoutPadding().encodeToString(b);
-  }
+  WarmUpKey() {}
 
   /** The value to send in {@value #HEADER}. */
   public String value() {
@@ -32,8 +26,6 @@ public final class WarmUpKey {
 
   /** Whether the request carries this key; constant time. */
   boolean marks(HttpServerRequest request) {
-    String sent = request.getHeader(HEADER);
-    return sent != null && MessageDigest.isEqual(value.getBytes(StandardCharsets.UTF_8),
-        sent.getBytes(StandardCharsets.UTF_8));
+    return Secrets.matches(digest, request.getHeader(HEADER));
   }
 }
