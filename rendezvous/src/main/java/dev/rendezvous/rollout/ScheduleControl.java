@@ -267,11 +267,6 @@ public final class ScheduleControl implements AutoCloseable {
     return warnings;
   }
 
-  /** The status document for a caller without the admin token. */
-  public ObjectNode status(String problem) {
-    return status(problem, false);
-  }
-
   /**
    * The status document of {@code GET /v2/models/{problem}/schedule}; null for a problem not served.
    *
