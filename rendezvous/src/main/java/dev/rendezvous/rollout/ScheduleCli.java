@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -51,20 +52,11 @@ public final class ScheduleCli implements Runnable {
     spec.commandLine().usage(spec.commandLine().getOut());
   }
 
-  /** Where to reach the system. */
-  static final class Target {
+  /** A running system's HTTP API, reached with the admin token. */
+  static final class Http {
     @Option(names = "--url", description = "A running system's HTTP address (default: http://127.0.0.1:8080 when "
-        + "--bootstrap-servers is not given).")
+        + "--bootstrap-servers is not given; validate asks a system only when --url is given).")
     String url;
-
-    @Option(names = "--bootstrap-servers", description = "Work on the Kafka cluster directly instead of through a "
-        + "running system's HTTP API.")
-    String bootstrapServers;
-
-    @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",
-        description = "Directories of runner configurations; with --bootstrap-servers their roles tell which models "
-            + "are canaries (default: ${DEFAULT-VALUE}).")
-    List<Path> runners;
 
     @Option(names = "--token", description = "The admin token to send (default: env RDV_ADMIN_TOKEN, else the file "
         + "admin-token in --data).")
@@ -80,33 +72,104 @@ public final class ScheduleCli implements Runnable {
         + "(env RDV_TLS_CA_FILE).")
     Path caCert;
 
-    @Spec CommandLine.Model.CommandSpec spec;
+    private Optional<String> resolvedToken;
+    private HttpClient client;
 
-    /** The admin token: --token, else RDV_ADMIN_TOKEN, else {@code <data>/admin-token}; null when none is found. */
-    String token() {
+    private Path tokenFile() {
+      return (data == null ? Path.of("data") : data).resolve(AdminToken.FILE_NAME);
+    }
+
+    /**
+     * The admin token: --token, else RDV_ADMIN_TOKEN, else {@code <data>/admin-token}; empty when none is found.
+     * Looked up once per command.
+     */
+    Optional<String> token() {
+      if (resolvedToken == null) {
+        resolvedToken = lookUpToken();
+      }
+      return resolvedToken;
+    }
+
+    private Optional<String> lookUpToken() {
       if (token != null && !token.isBlank()) {
-        return token.strip();
+        return Optional.of(token.strip());
       }
       String env = System.getenv(AdminToken.ENV);
       if (env != null && !env.isBlank()) {
-        return env.strip();
+        return Optional.of(env.strip());
       }
       try {
-        return AdminToken.read((data == null ? Path.of("data") : data).resolve(AdminToken.FILE_NAME)).orElse(null);
+        return AdminToken.read(tokenFile());
       } catch (IOException e) {
-        throw new Refused("cannot read the admin token from " + data.resolve(AdminToken.FILE_NAME) + ": "
-            + e.getMessage());
+        throw new Refused("cannot read the admin token from " + tokenFile() + ": " + e.getMessage());
       }
-    }
-
-    boolean viaHttp() {
-      return bootstrapServers == null;
     }
 
     String url() {
       String u = url == null ? "http://127.0.0.1:8080" : url;
       return u.endsWith("/") ? u.substring(0, u.length() - 1) : u;
     }
+
+    JsonNode get(String path) {
+      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).GET().build());
+    }
+
+    JsonNode post(String path, String body) {
+      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).header("content-type", "application/yaml")
+          .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    }
+
+    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
+      return token().map(t -> b.header("authorization", "Bearer " + t)).orElse(b);
+    }
+
+    private HttpClient client() {
+      if (client == null) {
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (caCert != null) {
+          builder.sslContext(dev.rendezvous.auth.Tls.trusting(caCert));
+        }
+        client = builder.build();
+      }
+      return client;
+    }
+
+    private JsonNode send(HttpRequest request) {
+      HttpResponse<String> r;
+      try {
+        r = client().send(request, HttpResponse.BodyHandlers.ofString());
+      } catch (IOException e) {
+        throw new Unreachable("cannot reach " + url() + ": " + e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new Unreachable("interrupted");
+      }
+      JsonNode body;
+      try {
+        body = Json.MAPPER.readTree(r.body());
+      } catch (IOException e) {
+        throw new Unreachable(url() + " answered HTTP " + r.statusCode() + " without JSON: " + r.body());
+      }
+      if (r.statusCode() == 400 || r.statusCode() == 404) {
+        throw new Refused(body.path("error").asText(r.body()));
+      }
+      if (r.statusCode() == 401 || r.statusCode() == 403) {
+        throw new Refused(body.path("error").asText(r.body()) + " (this command sends --token, else "
+            + AdminToken.ENV + ", else the token in " + tokenFile() + (token().isEmpty() ? ", and found none" : "")
+            + ")");
+      }
+      if (r.statusCode() != 200) {
+        throw new Unreachable(url() + " answered HTTP " + r.statusCode() + ": " + body.path("error").asText());
+      }
+      return body;
+    }
+  }
+
+  /** Runner configurations on disk, whose roles tell which models are canaries. */
+  static final class Runners {
+    @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",
+        description = "Directories of runner configurations whose roles mark canaries (default: ${DEFAULT-VALUE}).")
+    List<Path> runners;
 
     /** Canaries known from runner configurations on disk (missing directories are skipped). */
     boolean isCanary(String problem, String modelId) {
@@ -132,6 +195,24 @@ public final class ScheduleCli implements Runnable {
       }
       return false;
     }
+  }
+
+  /** Where to reach the system: its HTTP API, or the Kafka cluster directly. */
+  static final class Target {
+    @Mixin Http http;
+    @Mixin Runners runners;
+
+    @Option(names = "--bootstrap-servers", description = "Work on the Kafka cluster directly instead of through a "
+        + "running system's HTTP API.")
+    String bootstrapServers;
+
+    boolean viaHttp() {
+      return bootstrapServers == null;
+    }
+
+    boolean isCanary(String problem, String modelId) {
+      return runners.isCanary(problem, modelId);
+    }
 
     /** The bootstrap servers given, or those the running system reports. */
     String bootstrap(String problem) {
@@ -142,51 +223,11 @@ public final class ScheduleCli implements Runnable {
     }
 
     JsonNode get(String path) {
-      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).GET().build());
+      return http.get(path);
     }
 
     JsonNode post(String path, String body) {
-      return send(authorized(HttpRequest.newBuilder(URI.create(url() + path))).header("content-type", "application/yaml")
-          .POST(HttpRequest.BodyPublishers.ofString(body)).build());
-    }
-
-    private HttpRequest.Builder authorized(HttpRequest.Builder b) {
-      String t = token();
-      return t == null ? b : b.header("authorization", "Bearer " + t);
-    }
-
-    private JsonNode send(HttpRequest request) {
-      HttpResponse<String> r;
-      try {
-        HttpClient.Builder client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
-        if (caCert != null) {
-          client.sslContext(dev.rendezvous.auth.Tls.trusting(caCert));
-        }
-        r = client.build().send(request, HttpResponse.BodyHandlers.ofString());
-      } catch (IOException e) {
-        throw new Unreachable("cannot reach " + url() + ": " + e);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new Unreachable("interrupted");
-      }
-      JsonNode body;
-      try {
-        body = Json.MAPPER.readTree(r.body());
-      } catch (IOException e) {
-        throw new Unreachable(url() + " answered HTTP " + r.statusCode() + " without JSON: " + r.body());
-      }
-      if (r.statusCode() == 400 || r.statusCode() == 404) {
-        throw new Refused(body.path("error").asText(r.body()));
-      }
-      if (r.statusCode() == 401 || r.statusCode() == 403) {
-        throw new Refused(body.path("error").asText(r.body()) + " (this command sends --token, else "
-            + AdminToken.ENV + ", else the token in " + (data == null ? Path.of("data") : data)
-            .resolve(AdminToken.FILE_NAME) + (token() == null ? ", and found none" : "") + ")");
-      }
-      if (r.statusCode() != 200) {
-        throw new Unreachable(url() + " answered HTTP " + r.statusCode() + ": " + body.path("error").asText());
-      }
-      return body;
+      return http.post(path, body);
     }
   }
 
@@ -258,37 +299,19 @@ public final class ScheduleCli implements Runnable {
           + "against the models it has seen scoring (canaries, models nobody runs).")
   static final class Validate extends Base {
     @Parameters(paramLabel = "FILE") Path file;
-    @Option(names = "--url", description = "Also ask this running system (its knowledge of canaries and runners).")
-    String url;
-    @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",
-        description = "Directories of runner configurations whose roles mark canaries (default: ${DEFAULT-VALUE}).")
-    List<Path> runners;
-    @Option(names = "--token", description = "With --url: the admin token to send (default: env RDV_ADMIN_TOKEN, "
-        + "else the file admin-token in --data).")
-    String token;
-    @Option(names = "--data", defaultValue = "data", description = "With --url: the running system's data "
-        + "directory, whose admin-token file holds the token (default: ${DEFAULT-VALUE}).")
-    Path data;
-    @Option(names = "--ca-cert", defaultValue = "${env:RDV_TLS_CA_FILE}", description = "With an https --url: "
-        + "trust the certificates of this PEM file (env RDV_TLS_CA_FILE).")
-    Path caCert;
+    @Mixin Http http;
+    @Mixin Runners runners;
 
     @Override
     void execute() {
-      Target t = new Target();
-      t.url = url;
-      t.runners = runners;
-      t.token = token;
-      t.data = data;
-      t.caCert = caCert;
       String text = read(file);
       Schedule unchecked = ScheduleLoader.parse(text, file.toString());
-      ScheduleLoader.parse(text, file.toString(), id -> t.isCanary(unchecked.problem(), id));
-      if (url == null) {
+      ScheduleLoader.parse(text, file.toString(), id -> runners.isCanary(unchecked.problem(), id));
+      if (http.url == null) {
         out().printf("valid schedule for %s%n", unchecked.problem());
         return;
       }
-      printOutcome(t.post("/v2/models/" + unchecked.problem() + "/schedule?dry_run=true&source="
+      printOutcome(http.post("/v2/models/" + unchecked.problem() + "/schedule?dry_run=true&source="
           + URLEncoder.encode(file.toString(), StandardCharsets.UTF_8), text));
     }
   }
