@@ -3,13 +3,9 @@ package dev.rendezvous.bench;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,31 +71,21 @@ public final class FloodGenerator {
     /** Share of the 200 answers that were the default. */
     public double defaultShareOf200() {
       long ok = status(200);
-      return ok == 0 ? 0 : (double) LoadGenerator.defaults(answers) / ok;
+      return ok == 0 ? 0 : (double) AnswerRecorder.defaults(answers) / ok;
     }
   }
 
   private FloodGenerator() {}
 
   public static Outcome run(Settings s) throws Exception {
-    URI uri = URI.create(s.url());
-    LoadGenerator.requireLoopback(uri.getHost());
-    int port = uri.getPort() < 0 ? 80 : uri.getPort();
     Vertx vertx = Vertx.vertx();
-    Histogram histogram = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    Map<Integer, Long> statuses = new TreeMap<>();
-    Map<String, Long> answers = new TreeMap<>();
+    AnswerRecorder recorder = new AnswerRecorder(s.slaMs());
     AtomicLong sent = new AtomicLong();
-    AtomicLong connectionErrors = new AtomicLong();
-    AtomicLong slaMisses = new AtomicLong();
     AtomicInteger running = new AtomicInteger(s.workers());
     CompletableFuture<Void> done = new CompletableFuture<>();
     List<Buffer> buffers = s.bodies().stream().map(Buffer::buffer).toList();
-    long slaUs = (long) (s.slaMs() * 1000);
     try {
-      HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(uri.getHost())
-          .setDefaultPort(port).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(s.workers())
-          .setMaxWaitQueueSize(-1));
+      HttpClient client = AnswerRecorder.loopbackClient(vertx, s.url(), s.workers());
       long startNs = System.nanoTime();
       long endNs = startNs + s.durationMs() * 1_000_000;
       boolean scoring = s.path().endsWith("/infer");
@@ -125,20 +111,7 @@ public final class FloodGenerator {
               })
               .onComplete(ar -> {
                 long latencyUs = (System.nanoTime() - t0) / 1000;
-                synchronized (histogram) {
-                  if (status[0] == 0) {
-                    connectionErrors.incrementAndGet();
-                  } else {
-                    histogram.recordValue(Math.min(latencyUs, histogram.getHighestTrackableValue()));
-                    statuses.merge(status[0], 1L, Long::sum);
-                    if (status[0] == 200 && ar.succeeded() && scoring) {
-                      answers.merge(LoadGenerator.answerKey(ar.result()), 1L, Long::sum);
-                      if (latencyUs > slaUs) {
-                        slaMisses.incrementAndGet();
-                      }
-                    }
-                  }
-                }
+                recorder.record(status[0], scoring && ar.succeeded() ? ar.result() : null, latencyUs);
                 worker[me].run();
               });
         };
@@ -155,10 +128,9 @@ public final class FloodGenerator {
         // Workers still waiting for an answer a minute after the end: what came back is reported.
       }
       double seconds = (System.nanoTime() - startNs) / 1e9;
-      synchronized (histogram) {
-        return new Outcome(s, sent.get(), new TreeMap<>(statuses), connectionErrors.get(), histogram.copy(),
-            new TreeMap<>(answers), slaMisses.get(), histogram.getTotalCount() / seconds);
-      }
+      AnswerRecorder.Recorded r = recorder.recorded();
+      return new Outcome(s, sent.get(), r.statuses(), r.connectionErrors(), r.latencyUs(), r.answers(),
+          r.slaMisses(), r.latencyUs().getTotalCount() / seconds);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }

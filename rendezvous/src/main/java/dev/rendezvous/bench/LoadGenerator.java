@@ -1,18 +1,12 @@
 package dev.rendezvous.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rendezvous.common.Json;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.PoolOptions;
-import java.net.URI;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -59,7 +53,7 @@ public final class LoadGenerator {
    * @param slaMisses 200 answers later than the SLA
    * @param achievedRate 200 answers per second of the sending time
    * @param latencyUs every HTTP answer (any status), from its request's due time
-   * @param answers 200 answers by model and tier, or default and its reason
+   * @param answers 200 answers by model and tier, or default and its reason ({@link AnswerRecorder#answerKey})
    * @param statuses HTTP answers by status code
    * @param connectionErrors requests that failed without an HTTP answer or had none by the end
    * @param lateSends requests that obtained their connection more than {@link #LATE_SEND_MS} ms after due
@@ -87,7 +81,7 @@ public final class LoadGenerator {
 
     /** Share of all requests sent that were answered by the default (200 with a default flag). */
     public double defaultShare() {
-      return sent == 0 ? 0 : (double) defaults(answers) / sent;
+      return sent == 0 ? 0 : (double) AnswerRecorder.defaults(answers) / sent;
     }
 
     /** True when every connection of the pool was busy at some point: the pool may have capped the rate. */
@@ -98,33 +92,12 @@ public final class LoadGenerator {
 
   private LoadGenerator() {}
 
-  /** How many answers of a breakdown by {@link #answerKey} were defaults. */
-  static long defaults(Map<String, Long> answers) {
-    return answers.entrySet().stream().filter(e -> e.getKey().startsWith("default")).mapToLong(Map.Entry::getValue)
-        .sum();
-  }
-
-  static void requireLoopback(String host) {
-    if (!host.equals("localhost") && !host.startsWith("127.") && !host.equals("[::1]")) {
-      throw new IllegalArgumentException("the load generator only targets loopback, not " + host);
-    }
-  }
-
   public static Outcome run(Settings s) throws Exception {
-    URI uri = URI.create(s.url());
-    String host = uri.getHost();
-    requireLoopback(host);
-    int port = uri.getPort() < 0 ? 80 : uri.getPort();
     String path = "/v2/models/" + s.problem() + "/infer";
     long total = (long) Math.floor(s.rate() * s.durationMs() / 1000.0);
     Vertx vertx = Vertx.vertx();
-    Histogram histogram = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-    Map<String, Long> answers = new TreeMap<>();
-    Map<Integer, Long> statuses = new TreeMap<>();
-    AtomicLong answered = new AtomicLong();
+    AnswerRecorder recorder = new AnswerRecorder(s.slaMs());
     AtomicLong finished = new AtomicLong();
-    AtomicLong connectionErrors = new AtomicLong();
-    AtomicLong slaMisses = new AtomicLong();
     AtomicLong sent = new AtomicLong();
     AtomicLong lateSends = new AtomicLong();
     AtomicLong maxLagUs = new AtomicLong();
@@ -134,10 +107,8 @@ public final class LoadGenerator {
     CompletableFuture<Void> done = new CompletableFuture<>();
     List<Buffer> buffers = s.bodies().stream().map(Buffer::buffer).toList();
     try {
-      HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost(host).setDefaultPort(port)
-          .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(s.connections()).setMaxWaitQueueSize(-1));
+      HttpClient client = AnswerRecorder.loopbackClient(vertx, s.url(), s.connections());
       long startNs = System.nanoTime();
-      long slaUs = (long) (s.slaMs() * 1000);
       // One event-loop tick per millisecond sends every request that has come due.
       vertx.setPeriodic(1, 1, id -> {
         long elapsedNs = System.nanoTime() - startNs;
@@ -164,23 +135,9 @@ public final class LoadGenerator {
               .onComplete(ar -> {
                 inFlight.decrementAndGet();
                 long latencyUs = (System.nanoTime() - dueNs) / 1000;
-                synchronized (histogram) {
-                  if (status[0] == 0) {
-                    connectionErrors.incrementAndGet();
-                  } else {
-                    histogram.recordValue(Math.min(latencyUs, histogram.getHighestTrackableValue()));
-                    statuses.merge(status[0], 1L, Long::sum);
-                  }
-                  if (status[0] == 200 && ar.succeeded()) {
-                    answered.incrementAndGet();
-                    String key = answerKey(ar.result());
-                    if (latencyUs > slaUs) {
-                      slaMisses.incrementAndGet();
-                    } else if (!key.startsWith("default")) {
-                      firstGood.accumulateAndGet((dueNs - startNs) / 1_000_000, Math::min);
-                    }
-                    answers.merge(key, 1L, Long::sum);
-                  }
+                String key = recorder.record(status[0], ar.succeeded() ? ar.result() : null, latencyUs);
+                if (key != null && !key.startsWith("default") && !recorder.missesSla(latencyUs)) {
+                  firstGood.accumulateAndGet((dueNs - startNs) / 1_000_000, Math::min);
                 }
                 if (finished.incrementAndGet() == total) {
                   done.complete(null);
@@ -200,33 +157,15 @@ public final class LoadGenerator {
       } catch (java.util.concurrent.TimeoutException e) {
         // Whatever has not come back by now counts as a connection error below.
       }
-      synchronized (histogram) {
-        long missing = total - finished.get();
-        long errors = total - answered.get();
-        double achieved = sendTimeNs == 0 ? 0 : answered.get() / (sendTimeNs / 1e9);
-        long good = firstGood.get();
-        return new Outcome(s, total, answered.get(), errors, slaMisses.get(), achieved, histogram.copy(),
-            new TreeMap<>(answers), new TreeMap<>(statuses), connectionErrors.get() + missing, lateSends.get(),
-            maxLagUs.get(), maxInFlight.get(), good == Long.MAX_VALUE ? -1 : good);
-      }
+      AnswerRecorder.Recorded r = recorder.recorded();
+      long missing = total - finished.get();
+      double achieved = sendTimeNs == 0 ? 0 : r.answered() / (sendTimeNs / 1e9);
+      long good = firstGood.get();
+      return new Outcome(s, total, r.answered(), total - r.answered(), r.slaMisses(), achieved, r.latencyUs(),
+          r.answers(), r.statuses(), r.connectionErrors() + missing, lateSends.get(), maxLagUs.get(),
+          maxInFlight.get(), good == Long.MAX_VALUE ? -1 : good);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    }
-  }
-
-  /** "model/tier N", or "default (reason)". */
-  static String answerKey(Buffer body) {
-    try {
-      JsonNode p = Json.MAPPER.readTree(body.getBytes()).path("parameters");
-      if (p.isMissingNode()) {
-        return "echo";
-      }
-      if (p.path("default").asBoolean()) {
-        return "default (" + p.path("default_reason").asText() + ")";
-      }
-      return p.path("answered_by").asText() + " / tier " + p.path("tier").asText();
-    } catch (java.io.IOException e) {
-      return "unparseable";
     }
   }
 
