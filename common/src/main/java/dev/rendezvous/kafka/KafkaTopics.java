@@ -9,6 +9,8 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -40,6 +42,28 @@ public final class KafkaTopics {
         backoffMs = Math.min(500, backoffMs * 2);
       }
     }
+  }
+
+  /** How many times {@link #prefetchMetadata} asks, each ask waiting the producer's {@code max.block.ms} at most. */
+  public static final int METADATA_ATTEMPTS = 60;
+
+  /**
+   * Fetches {@code topic}'s metadata into {@code producer}'s cache, so that its first send does not wait for that
+   * round trip; blocks. With {@code max.block.ms} at half a second (KafkaSettings), a broker still starting gets
+   * half a minute. False when it gave none by then: the caller goes on, since a send fetches it anyway.
+   */
+  public static boolean prefetchMetadata(Producer<?, ?> producer, String topic) {
+    for (int attempt = 1; attempt <= METADATA_ATTEMPTS; attempt++) {
+      try {
+        producer.partitionsFor(topic);
+        return true;
+      } catch (KafkaException e) {
+        if (attempt == METADATA_ATTEMPTS) {
+          return false;
+        }
+      }
+    }
+    return false;
   }
 
   /**

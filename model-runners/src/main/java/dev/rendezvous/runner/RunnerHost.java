@@ -6,6 +6,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
@@ -99,7 +100,7 @@ public final class RunnerHost implements Component {
   public RunnerHost(List<RunnerConfig> configs, String bootstrapServers, Clock clock, MeterRegistry metrics)
       throws Exception {
     this.problem = problemOf(configs);
-    this.groupId = groupId(configs);
+    this.groupId = groupId(problem, configs);
     this.topics = Topics.of(problem);
     // Serving models first: a canary never answers, so it waits for the others, not they for it.
     List<RunnerConfig> ordered = new ArrayList<>(configs);
@@ -115,7 +116,7 @@ public final class RunnerHost implements Component {
       for (RunnerConfig config : ordered) {
         opened.add(ScoringModel.open(config));
       }
-      reader = ConsumerLoop.builder(loopName(configs), consumerProps(bootstrapServers, groupId, clientId, maxPoll),
+      reader = ConsumerLoop.builder(loopName(problem, configs), consumerProps(bootstrapServers, groupId, clientId, maxPoll),
               new StringDeserializer(), new ByteArrayDeserializer(), this::handle)
           .subscribe(List.of(topics.input()))
           .commit(CommitPolicy.auto(Duration.ofSeconds(1)))
@@ -169,7 +170,10 @@ public final class RunnerHost implements Component {
    * by the sorted model ids joined by {@code +}.
    */
   public static String groupId(List<RunnerConfig> configs) {
-    String problem = problemOf(configs);
+    return groupId(problemOf(configs), configs);
+  }
+
+  private static String groupId(String problem, List<RunnerConfig> configs) {
     if (configs.stream().map(RunnerConfig::groupId).distinct().count() == 1) {
       return configs.get(0).groupId();
     }
@@ -178,7 +182,11 @@ public final class RunnerHost implements Component {
 
   /** The loop's name (thread name and {@code loop} label): {@code runner-<problem>-<model ids, sorted, '+'>}. */
   public static String loopName(List<RunnerConfig> configs) {
-    return "runner-" + problemOf(configs) + "-" + String.join("+", sortedIds(configs));
+    return loopName(problemOf(configs), configs);
+  }
+
+  private static String loopName(String problem, List<RunnerConfig> configs) {
+    return "runner-" + problem + "-" + String.join("+", sortedIds(configs));
   }
 
   private static List<String> sortedIds(List<RunnerConfig> configs) {
@@ -239,18 +247,8 @@ public final class RunnerHost implements Component {
     for (HostedModel m : models) {
       m.warmUp();
     }
-    // Fetched now so that the first score does not wait for it; each attempt waits max.block.ms at most (half a
-    // second by default, see KafkaSettings), so a slow broker gets retries, and a send fetches it anyway.
-    for (int attempt = 1; ; attempt++) {
-      try {
-        producer.partitionsFor(topics.scores());
-        return;
-      } catch (org.apache.kafka.common.KafkaException e) {
-        if (attempt >= 60) {
-          LOG.warn("runner host {} has no metadata for {} yet: {}", name(), topics.scores(), e.getMessage());
-          return;
-        }
-      }
+    if (!KafkaTopics.prefetchMetadata(producer, topics.scores())) {
+      LOG.warn("runner host {} has no metadata for {} yet; its first scores will fetch it", name(), topics.scores());
     }
   }
 

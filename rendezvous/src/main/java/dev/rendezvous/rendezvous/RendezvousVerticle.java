@@ -7,6 +7,7 @@ import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -89,16 +90,15 @@ public final class RendezvousVerticle extends VerticleBase {
     producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
     metrics.bindKafka(consumer.unwrap(), producer.unwrap());
 
-    // Fetching the results topic's metadata now spares the first decision that round trip. Each attempt waits
-    // max.block.ms at most (half a second by default, see KafkaSettings), so a slow broker gets retries.
-    return partitionsFor(topics.results(), 60)
-        .compose(p -> consumer.subscribe(Set.of(topics.input(), topics.scores())));
-  }
-
-  private Future<java.util.List<io.vertx.kafka.client.common.PartitionInfo>> partitionsFor(String topic,
-      int attempts) {
-    return producer.partitionsFor(topic).recover(e -> attempts <= 1 ? Future.failedFuture(e)
-        : partitionsFor(topic, attempts - 1));
+    // Fetching the results topic's metadata now spares the first decision that round trip.
+    return vertx.executeBlocking(() -> KafkaTopics.prefetchMetadata(producer.unwrap(), topics.results()))
+        .compose(fetched -> {
+          if (!fetched) {
+            LOG.warn("rendezvous {} has no metadata for {} yet; its first decision will fetch it", config.problem(),
+                topics.results());
+          }
+          return consumer.subscribe(Set.of(topics.input(), topics.scores()));
+        });
   }
 
   /** Completes once this instance owns partitions of the problem's topics. */
