@@ -46,6 +46,8 @@ public final class FanOutRelay implements AutoCloseable {
 
   private static final String PREFIX = "rdv-bench-fanout";
   private static final Duration POLL = Duration.ofMillis(100);
+  /** The runner host's commit interval, so that the runner-like readers commit as often as the runners do. */
+  private static final Duration RUNNER_COMMIT_INTERVAL = Duration.ofSeconds(1);
 
   /**
    * The fan-out to reproduce.
@@ -124,7 +126,7 @@ public final class FanOutRelay implements AutoCloseable {
       }
       var producer = new org.apache.kafka.clients.producer.KafkaProducer<String, byte[]>(
           KafkaSettings.producerProperties(bootstrap), new StringSerializer(), new ByteArraySerializer());
-      loops.add(reader(name, cp, List.of(input), ready, r -> {
+      loops.add(reader(name, cp, CommitPolicy.auto(RUNNER_COMMIT_INTERVAL), List.of(input), ready, r -> {
         for (byte[] p : payloads) {
           producer.send(new ProducerRecord<>(scores, r.key(), p));
         }
@@ -132,11 +134,13 @@ public final class FanOutRelay implements AutoCloseable {
     }
     for (int i = 0; i < shape.inputWatchers(); i++) {
       Properties cp = watcherProperties(bootstrap, PREFIX + ".decoy-like-" + i, 100);
-      loops.add(reader("decoy-like-" + i, cp, List.of(input, scores, outcomes), ready, r -> {}, () -> {}));
+      loops.add(reader("decoy-like-" + i, cp, CommitPolicy.auto(null), List.of(input, scores, outcomes), ready,
+          r -> {}, () -> {}));
     }
     for (int i = 0; i < shape.scoreWatchers(); i++) {
       Properties cp = watcherProperties(bootstrap, PREFIX + ".score-watcher-" + i, 200);
-      loops.add(reader("score-watcher-" + i, cp, List.of(scores), ready, r -> {}, () -> {}));
+      loops.add(reader("score-watcher-" + i, cp, CommitPolicy.auto(null), List.of(scores), ready, r -> {},
+          () -> {}));
     }
 
     // The joiner, like the rendezvous: Vert.x clients, one consumer on input and scores, answers on the first
@@ -210,7 +214,6 @@ public final class FanOutRelay implements AutoCloseable {
     cp.put("bootstrap.servers", bootstrap);
     cp.put("group.id", group);
     cp.put("auto.offset.reset", "latest");
-    cp.put("enable.auto.commit", "true");
     cp.put("fetch.max.wait.ms", Integer.toString(fetchMaxWaitMs));
     cp.put("max.poll.records", "2000");
     return cp;
@@ -221,16 +224,15 @@ public final class FanOutRelay implements AutoCloseable {
   }
 
   /** A reader on a consumer loop of its own, like the runners, the decoy and the monitor. */
-  private static ConsumerLoop<String, byte[]> reader(String name, Properties props, List<String> topics,
-      List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
-    boolean autoCommit = "true".equals(String.valueOf(props.get("enable.auto.commit")));
+  private static ConsumerLoop<String, byte[]> reader(String name, Properties props, CommitPolicy commit,
+      List<String> topics, List<CompletableFuture<Void>> ready, OnRecord onRecord, Runnable onClose) {
     ConsumerLoop<String, byte[]> loop = ConsumerLoop.<String, byte[]>builder("fanout-" + name, props,
             new StringDeserializer(), new ByteArrayDeserializer(), batch -> {
               for (ConsumerRecord<String, byte[]> r : batch) {
                 onRecord.accept(r);
               }
             })
-        .subscribe(topics).commit(autoCommit ? CommitPolicy.auto(null) : CommitPolicy.none()).pollTimeout(POLL)
+        .subscribe(topics).commit(commit).pollTimeout(POLL)
         .onStop(onClose::run)
         .build().start();
     ready.add(loop.assigned());
