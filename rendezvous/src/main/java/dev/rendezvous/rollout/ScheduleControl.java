@@ -256,7 +256,8 @@ public final class ScheduleControl implements AutoCloseable {
         if (id.equals(Tier.ANY_SERVING) || warned.contains(id)) {
           continue;
         }
-        boolean recent = seen.stream().anyMatch(s -> s.modelId().equals(id) && s.lastSeenUs() >= since);
+        boolean recent = seen.stream()
+            .anyMatch(s -> Tier.names(id, s.modelId(), s.modelVersion()) && s.lastSeenUs() >= since);
         if (!recent) {
           warned.add(id);
           warnings.add("tiers[" + k + "].accept[" + j + "]: no runner has scored '" + id + "' for problem "
@@ -306,7 +307,7 @@ public final class ScheduleControl implements AutoCloseable {
     for (ScoreObserver.Sighting s : observer.models(problem)) {
       boolean named = false;
       for (int k = 0; k < v.schedule().tiers().size(); k++) {
-        named |= v.schedule().accepts(k, s.modelId(), s.role());
+        named |= v.schedule().accepts(k, s.modelId(), s.modelVersion(), s.role());
       }
       ObjectNode m = models.addObject().put("model_id", s.modelId()).put("model_version", s.modelVersion())
           .put("role", s.role() == null ? null : s.role().name().toLowerCase())

@@ -35,6 +35,7 @@ public final class PendingRequest {
   private final List<Arrival> arrivals = new ArrayList<>();
   /** Scores without an error, in arrival order: the candidates when a tier begins. */
   private final List<Score> usable = new ArrayList<>();
+  /** The model versions that have scored, {@code id@version}: a second score from one is a duplicate. */
   private final Set<String> seenModels = new HashSet<>();
   /** The highest tier whose start has been handled; tier 0 begins before any score can arrive. */
   private int begun;
@@ -147,7 +148,7 @@ public final class PendingRequest {
     long elapsedUs = nowUs - receivedAtUs;
     // Tiers that began strictly before now saw only the scores already recorded, not the arriving one.
     Choice choice = beginTiersBefore(elapsedUs);
-    boolean fresh = arriving != null && seenModels.add(arriving.modelId());
+    boolean fresh = arriving != null && seenModels.add(arriving.modelId() + Tier.VERSION_SEPARATOR + arriving.modelVersion());
     if (fresh) {
       record(arriving, elapsedUs);
     }
@@ -162,7 +163,8 @@ public final class PendingRequest {
       // The active tier begins exactly now: a score arriving at the same instant competes by list order.
       begun = active;
       choice = best(active);
-    } else if (fresh && !arriving.failed() && schedule.accepts(active, arriving.modelId(), arriving.role())) {
+    } else if (fresh && !arriving.failed() && schedule.accepts(active, arriving.modelId(), arriving.modelVersion(),
+        arriving.role())) {
       choice = new Choice(arriving, active);
     }
     return choice == null ? Optional.empty() : decide(choice, nowUs);
@@ -185,7 +187,7 @@ public final class PendingRequest {
     Score best = null;
     int bestRank = Integer.MAX_VALUE;
     for (Score s : usable) {
-      int rank = schedule.rank(tier, s.modelId(), s.role());
+      int rank = schedule.rank(tier, s.modelId(), s.modelVersion(), s.role());
       if (rank >= 0 && rank < bestRank) {
         best = s;
         bestRank = rank;

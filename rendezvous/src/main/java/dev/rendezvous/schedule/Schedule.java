@@ -64,17 +64,17 @@ public record Schedule(
     return Math.min(lastUntilMs(), requestBudgetMs - marginMs());
   }
 
-  /** Whether a score from this model may be returned while tier {@code tier} (0-based) is active. */
-  public boolean accepts(int tier, String modelId, Role role) {
-    return tiers.get(tier).accepts(modelId, role);
+  /** Whether a score from this model version may be returned while tier {@code tier} (0-based) is active. */
+  public boolean accepts(int tier, String modelId, String modelVersion, Role role) {
+    return tiers.get(tier).accepts(modelId, modelVersion, role);
   }
 
   /**
-   * The preference of this model in tier {@code tier}: the index of its first matching accept entry, lower
-   * is better, or -1 when the tier does not accept it.
+   * The preference of this model version in tier {@code tier}: the index of its first matching accept entry,
+   * lower is better, or -1 when the tier does not accept it.
    */
-  public int rank(int tier, String modelId, Role role) {
-    return tiers.get(tier).rank(modelId, role);
+  public int rank(int tier, String modelId, String modelVersion, Role role) {
+    return tiers.get(tier).rank(modelId, modelVersion, role);
   }
 
   /**

@@ -241,10 +241,14 @@ public final class ScheduleLoader {
         if (!id.equals(Tier.ANY_SERVING) && id.contains("*")) {
           throw error(item, p, "'" + id + "' is not a model id; \"*\" is a wildcard only on its own");
         }
+        int at = id.indexOf(Tier.VERSION_SEPARATOR);
+        if (at == 0 || at == id.length() - 1 || (at > 0 && id.indexOf(Tier.VERSION_SEPARATOR, at + 1) >= 0)) {
+          throw error(item, p, "'" + id + "' is neither a model id nor a model id and version (model@version)");
+        }
         if (ids.contains(id)) {
           throw error(item, p, "'" + id + "' is already listed in this tier");
         }
-        if (!id.equals(Tier.ANY_SERVING) && isCanary.test(id)) {
+        if (!id.equals(Tier.ANY_SERVING) && isCanary.test(Tier.modelIdOf(id))) {
           throw error(item, p, "'" + id + "' is a canary; a canary scores for comparison and never answers,"
               + " so no tier may accept it");
         }

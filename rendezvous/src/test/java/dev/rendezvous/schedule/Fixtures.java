@@ -57,7 +57,11 @@ final class Fixtures {
   }
 
   static Score score(String model, Role role) {
-    return new Score(REQUEST, model, "1", role,
+    return score(model, "1", role);
+  }
+
+  static Score score(String model, String version, Role role) {
+    return new Score(REQUEST, model, version, role,
         List.of(new Tensor("probability", "FP32", new long[] {1, 1}, new double[] {0.9})),
         null, model + "-runner", "cpu", RECEIVED_US, RECEIVED_US, 100);
   }

@@ -387,6 +387,37 @@ class PendingRequestTest {
   }
 
   @Nested
+  class Versions {
+
+    /** Tier 0 until 30 ms accepts only version 3 of bc-mlp; tier 1 until 45 ms any version of bc-mlp. */
+    private final PendingRequest r = request(schedule(50, new Tier(30, List.of(MLP + "@3")),
+        new Tier(45, List.of(MLP))));
+
+    @Test
+    void version_2_at_5ms_is_not_accepted_by_a_tier_naming_version_3_which_is_at_8ms() {
+      assertThat(r.onScore(score(MLP, "2", Role.SERVING), at(5))).isEmpty();
+      Decision d = r.onScore(score(MLP, "3", Role.SERVING), at(8)).orElseThrow();
+      assertThat(d.chosen().modelVersion()).isEqualTo("3");
+      assertThat(d.tier()).isEqualTo(0);
+    }
+
+    @Test
+    void version_2_waiting_since_5ms_is_accepted_when_the_tier_naming_any_version_begins_at_30ms() {
+      r.onScore(score(MLP, "2", Role.SERVING), at(5));
+      Decision d = r.onTime(at(30)).orElseThrow();
+      assertThat(d.chosen().modelVersion()).isEqualTo("2");
+      assertThat(d.tier()).isEqualTo(1);
+    }
+
+    @Test
+    void two_versions_of_one_model_are_two_arrivals_not_a_duplicate() {
+      r.onScore(score(MLP, "2", Role.SERVING), at(5));
+      r.onScore(score(MLP, "4", Role.SERVING), at(6));
+      assertThat(r.arrivals()).extracting(Arrival::modelVersion).containsExactly("2", "4");
+    }
+  }
+
+  @Nested
   class Duplicates {
 
     @Test

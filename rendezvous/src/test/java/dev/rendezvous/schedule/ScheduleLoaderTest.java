@@ -70,6 +70,12 @@ class ScheduleLoaderTest {
   }
 
   @Test
+  void accept_entries_may_name_a_model_version() {
+    Schedule s = ScheduleLoader.parse(VALID.replace("accept: [bc-gbt]", "accept: [bc-gbt@3, bc-mlp]"), SOURCE);
+    assertThat(s.tiers().get(0).accept()).containsExactly("bc-gbt@3", "bc-mlp");
+  }
+
+  @Test
   void anchors_let_tiers_share_an_accept_list() {
     Schedule s = ScheduleLoader.parse(VALID
         .replace("accept: [bc-gbt, bc-mlp]", "accept: &both [bc-gbt, bc-mlp]")
@@ -222,6 +228,18 @@ class ScheduleLoaderTest {
     void accept_of_tier_0_written_without_brackets_on_line_9_is_not_a_list() {
       assertRejected(edit("accept: [bc-gbt]", "accept: bc-gbt"), 9, "tiers[0].accept",
           "must be a list of model ids, not 'bc-gbt'");
+    }
+
+    @Test
+    void accept_entry_with_an_empty_version_on_line_9_is_refused() {
+      assertRejected(edit("accept: [bc-gbt]", "accept: [bc-gbt@]"), 9, "tiers[0].accept[0]",
+          "'bc-gbt@' is neither a model id nor a model id and version (model@version)");
+    }
+
+    @Test
+    void accept_entry_with_two_versions_on_line_9_is_refused() {
+      assertRejected(edit("accept: [bc-gbt]", "accept: [bc-gbt@3@4]"), 9, "tiers[0].accept[0]",
+          "'bc-gbt@3@4' is neither a model id nor a model id and version (model@version)");
     }
 
     @Test
@@ -564,5 +582,7 @@ class ScheduleLoaderTest {
             + " never answers, so no tier may accept it");
     // Without knowledge of roles the loader cannot tell, and the same text passes.
     assertThat(ScheduleLoader.parse(text, "s.yaml").tiers().get(0).accept()).containsExactly("bc-mlp", "bc-canary");
+    assertThatThrownBy(() -> ScheduleLoader.parse(text.replace("bc-canary]", "bc-canary@1]"), "s.yaml",
+        "bc-canary"::equals)).hasMessageContaining("'bc-canary@1' is a canary");
   }
 }

@@ -46,29 +46,40 @@ class ScheduleTest {
 
   @Test
   void tier_0_accepts_only_the_champion() {
-    assertThat(schedule.accepts(0, GBT, Role.SERVING)).isTrue();
-    assertThat(schedule.accepts(0, MLP, Role.SERVING)).isFalse();
+    assertThat(schedule.accepts(0, GBT, "1", Role.SERVING)).isTrue();
+    assertThat(schedule.accepts(0, MLP, "1", Role.SERVING)).isFalse();
   }
 
   @Test
   void tier_1_ranks_the_champion_before_the_second_model_and_refuses_others() {
-    assertThat(schedule.rank(1, GBT, Role.SERVING)).isEqualTo(0);
-    assertThat(schedule.rank(1, MLP, Role.SERVING)).isEqualTo(1);
-    assertThat(schedule.rank(1, LOGREG, Role.SERVING)).isEqualTo(-1);
+    assertThat(schedule.rank(1, GBT, "1", Role.SERVING)).isEqualTo(0);
+    assertThat(schedule.rank(1, MLP, "1", Role.SERVING)).isEqualTo(1);
+    assertThat(schedule.rank(1, LOGREG, "1", Role.SERVING)).isEqualTo(-1);
   }
 
   @Test
   void tier_2_wildcard_accepts_every_serving_model_but_never_the_canary() {
-    assertThat(schedule.accepts(2, LOGREG, Role.SERVING)).isTrue();
-    assertThat(schedule.accepts(2, "never-heard-of", Role.SERVING)).isTrue();
-    assertThat(schedule.accepts(2, CANARY, Role.CANARY)).isFalse();
+    assertThat(schedule.accepts(2, LOGREG, "1", Role.SERVING)).isTrue();
+    assertThat(schedule.accepts(2, "never-heard-of", "1", Role.SERVING)).isTrue();
+    assertThat(schedule.accepts(2, CANARY, "1", Role.CANARY)).isFalse();
   }
 
   @Test
   void explicit_name_accepts_the_canary_whatever_its_role() {
     Tier tier = new Tier(30, List.of(CANARY, "*"));
-    assertThat(tier.rank(CANARY, Role.CANARY)).isEqualTo(0);
-    assertThat(tier.rank(GBT, Role.SERVING)).isEqualTo(1);
+    assertThat(tier.rank(CANARY, "1", Role.CANARY)).isEqualTo(0);
+    assertThat(tier.rank(GBT, "1", Role.SERVING)).isEqualTo(1);
+  }
+
+  @Test
+  void an_entry_with_a_version_accepts_that_version_only_and_a_bare_id_any_version() {
+    Tier tier = new Tier(30, List.of(MLP + "@3", GBT));
+    assertThat(tier.rank(MLP, "3", Role.SERVING)).isEqualTo(0);
+    assertThat(tier.rank(MLP, "2", Role.SERVING)).isEqualTo(-1);
+    assertThat(tier.rank(MLP, "33", Role.SERVING)).isEqualTo(-1);
+    assertThat(tier.rank(GBT, "7", Role.SERVING)).isEqualTo(1);
+    assertThat(tier.rank(GBT + "x", "7", Role.SERVING)).isEqualTo(-1);
+    assertThat(Tier.modelIdOf(MLP + "@3")).isEqualTo(MLP);
   }
 
   @Test
