@@ -157,7 +157,7 @@ def sla():
         description="How often the proxy's own guard answered with the default, how late past its due time "
         "(deadline less the margin) the slowest recent one fired, and how late the event loop runs now.")
     d.panel("timeseries", "Late scores by model", [
-        (f'sum by (model) (rate(rdv_rendezvous_late_scores_total{{{P}}}[{RI}]))', "{{model}}")], w=8, unit="cps",
+        (f'sum by (model, version) (rate(rdv_rendezvous_late_scores_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], w=8, unit="cps",
         description="Scores that reached the rendezvous after their request was decided.")
     d.write("sla.json")
 
@@ -170,9 +170,9 @@ def models():
                                   {"format": "table", "instant": True, "range": False})], w=24, h=6,
             options={"showHeader": True})
     d.panel("timeseries", "ONNX time per batch, p99 (HdrHistogram, last minute)", [
-        (f'max by (model) (rdv_runner_inference_window_seconds{{{P},quantile="0.99"}})', "{{model}}")], unit="s")
+        (f'max by (model, version) (rdv_runner_inference_window_seconds{{{P},quantile="0.99"}})', "{{model}}@{{version}}")], unit="s")
     d.panel("timeseries", "Receipt to score, p99 (HdrHistogram, last minute)", [
-        (f'max by (model) (rdv_runner_score_latency_window_seconds{{{P},quantile="0.99"}})', "{{model}}")],
+        (f'max by (model, version) (rdv_runner_score_latency_window_seconds{{{P},quantile="0.99"}})', "{{model}}@{{version}}")],
         unit="s")
     d.panel("timeseries", "Receipt to score at the rendezvous, p50 and p99", [
         (q(0.5, "rdv_rendezvous_score_arrival_seconds", "model", P), "{{model}} p50"),
@@ -180,17 +180,17 @@ def models():
         (f'max by (tier) (rdv_rendezvous_schedule_tier_end_seconds{{{P}}})', "tier {{tier}} ends")], unit="s",
         overrides=DEADLINE_OVERRIDE)
     d.panel("timeseries", "Scored per second", [
-        (f'sum by (model) (rate(rdv_runner_scored_total{{{P}}}[{RI}]))', "{{model}}")], unit="reqps")
+        (f'sum by (model, version) (rate(rdv_runner_scored_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], unit="reqps")
     d.panel("timeseries", "Errors", [
-        (f'sum by (model, kind) (rate(rdv_runner_errors_total{{{P}}}[{RI}]))', "{{model}} {{kind}}")], w=8,
+        (f'sum by (model, version, kind) (rate(rdv_runner_errors_total{{{P}}}[{RI}]))', "{{model}}@{{version}} {{kind}}")], w=8,
         unit="reqps")
     d.panel("timeseries", "Skipped as expired", [
-        (f'sum by (model) (rate(rdv_runner_skipped_expired_total{{{P}}}[{RI}]))', "{{model}}")], w=8, unit="reqps")
+        (f'sum by (model, version) (rate(rdv_runner_skipped_expired_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], w=8, unit="reqps")
     d.panel("timeseries", "Consumer lag", [
-        (f'sum by (model) (rdv_runner_consumer_lag_records{{{P}}})', "{{model}}")], w=8, unit="none")
+        (f'sum by (model, version) (rdv_runner_consumer_lag_records{{{P}}})', "{{model}}@{{version}}")], w=8, unit="none")
     d.panel("timeseries", "Mean batch size", [
-        (ratio(f'sum by (model) (rate(rdv_runner_batch_size_sum{{{P}}}[{RI}]))',
-               f'sum by (model) (rate(rdv_runner_batch_size_count{{{P}}}[{RI}]))'), "{{model}}")], w=8,
+        (ratio(f'sum by (model, version) (rate(rdv_runner_batch_size_sum{{{P}}}[{RI}]))',
+               f'sum by (model, version) (rate(rdv_runner_batch_size_count{{{P}}}[{RI}]))'), "{{model}}@{{version}}")], w=8,
         unit="none")
     d.panel("piechart", "Runners by device", [(f'count by (device) (rdv_runner_info{{{P}}})', "{{device}}")], w=8)
     d.panel("timeseries", "Kafka fetch latency of runners (avg)", [
@@ -224,11 +224,11 @@ def scores():
                   [model, canary])
     for quantile, label in ((0.5, "median"), (0.9, "p90")):
         d.panel("timeseries", f"Score {label} of every model (dashed: canary)", [
-            (q(quantile, "rdv_model_score", "model", P), "{{model}}")], unit="none", field={"min": 0, "max": 1},
+            (q(quantile, "rdv_model_score", "model", P), "{{model}}@{{version}}")], unit="none", field={"min": 0, "max": 1},
             overrides=CANARY_OVERRIDE)
     d.panel("timeseries", "Mean score of every model (dashed: canary)", [
-        (ratio(f'sum by (model) (rate(rdv_model_score_sum{{{P}}}[{RI}]))',
-               f'sum by (model) (rate(rdv_model_score_count{{{P}}}[{RI}]))'), "{{model}}")], unit="none",
+        (ratio(f'sum by (model, version) (rate(rdv_model_score_sum{{{P}}}[{RI}]))',
+               f'sum by (model, version) (rate(rdv_model_score_count{{{P}}}[{RI}]))'), "{{model}}@{{version}}")], unit="none",
         field={"min": 0, "max": 1}, overrides=CANARY_OVERRIDE)
     d.panel("timeseries", "$model against $canary: p10, p50, p90", [
         (q(0.1, "rdv_model_score", "model", f'{P},model=~"$model|$canary"'), "{{model}} p10"),
@@ -254,7 +254,7 @@ def scores():
          {"format": "heatmap"})], options={"calculate": False, "yAxis": {"unit": "none"},
                                           "cellGap": 1, "color": {"scheme": "Greys", "mode": "scheme"}})
     d.panel("timeseries", "Scores recorded per second", [
-        (f'sum by (model) (rate(rdv_model_score_count{{{P}}}[{RI}]))', "{{model}}")], w=24, unit="cps",
+        (f'sum by (model, version) (rate(rdv_model_score_count{{{P}}}[{RI}]))', "{{model}}@{{version}}")], w=24, unit="cps",
         overrides=CANARY_OVERRIDE)
     d.write("scores.json")
 
@@ -267,22 +267,22 @@ def drift():
                   "window with the alarm threshold (chi-square, p < 1e-4), and how each model agrees with the canary "
                   "on the same requests.", [canary])
     d.panel("timeseries", "Drift statistic G by model, against the alarm threshold", [
-        (f'max by (model) (rdv_monitor_drift_statistic{{{P}}})', "{{model}}"),
+        (f'max by (model, version) (rdv_monitor_drift_statistic{{{P}}})', "{{model}}@{{version}}"),
         (f'max(rdv_monitor_drift_threshold{{{P}}})', "alarm threshold")], unit="none")
     d.panel("timeseries", "Drift p-value by model", [
-        (f'min by (model) (rdv_monitor_drift_p_value{{{P}}})', "{{model}}")], unit="none",
+        (f'min by (model, version) (rdv_monitor_drift_p_value{{{P}}})', "{{model}}@{{version}}")], unit="none",
         field={"custom": {"scaleDistribution": {"type": "log", "log": 10}}})
     d.panel("timeseries", "Drift alarms raised (windows over the threshold)", [
-        (f'sum by (model) (increase(rdv_monitor_drift_alarms_total{{{P}}}[{RI}]))', "{{model}}")], unit="none")
+        (f'sum by (model, version) (increase(rdv_monitor_drift_alarms_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], unit="none")
     d.panel("timeseries", "Rank agreement with $canary on the same requests (Spearman)", [
-        (f'min by (model) (rdv_monitor_canary_rank_correlation{{{P}}})', "{{model}}")], unit="none",
+        (f'min by (model, version) (rdv_monitor_canary_rank_correlation{{{P}}})', "{{model}}@{{version}}")], unit="none",
         field={"min": -1, "max": 1})
     d.panel("timeseries", "Mean score difference from $canary on the same requests", [
-        (f'avg by (model) (rdv_monitor_canary_mean_difference{{{P}}})', "{{model}}")], unit="none")
+        (f'avg by (model, version) (rdv_monitor_canary_mean_difference{{{P}}})', "{{model}}@{{version}}")], unit="none")
     d.panel("timeseries", "Distribution distance from $canary (G)", [
-        (f'max by (model) (rdv_monitor_canary_distribution_statistic{{{P}}})', "{{model}}")], unit="none")
+        (f'max by (model, version) (rdv_monitor_canary_distribution_statistic{{{P}}})', "{{model}}@{{version}}")], unit="none")
     d.panel("timeseries", "Drift alarm in force (1) by model", [
-        (f'max by (model) (rdv_monitor_drift_alarm{{{P}}})', "{{model}}")], w=24, h=6, unit="none",
+        (f'max by (model, version) (rdv_monitor_drift_alarm{{{P}}})', "{{model}}@{{version}}")], w=24, h=6, unit="none",
         field={"min": 0, "max": 1}, overrides=CANARY_OVERRIDE,
         description="1 while a model's last window drifted. Held for 5 minutes it raises RendezvousModelScoreDrift, "
         "or RendezvousInputShift for the canary; a rank correlation with the canary below 0.5 for 15 minutes raises "
@@ -316,18 +316,18 @@ def rollin():
     d.panel("stat", "$model version", [(f'max by (version) (rdv_runner_info{{{P},model="$model"}})', "v{{version}}")],
             w=6, h=5, unit="none", options={"textMode": "name"})
     d.panel("timeseries", "Score arrival at the rendezvous, p99: $model, $champion, $canary", [
-        (q(0.99, "rdv_rendezvous_score_arrival_seconds", "model", three), "{{model}}"),
+        (q(0.99, "rdv_rendezvous_score_arrival_seconds", "model", three), "{{model}}@{{version}}"),
         (f'max by (tier) (rdv_rendezvous_schedule_tier_end_seconds{{{P}}})', "tier {{tier}} ends")], unit="s",
         overrides=DEADLINE_OVERRIDE + CANARY_OVERRIDE)
     d.panel("timeseries", "Late scores: $model, $champion, $canary", [
-        (f'sum by (model) (rate(rdv_rendezvous_late_scores_total{{{three}}}[{RI}]))', "{{model}}")], unit="cps")
+        (f'sum by (model, version) (rate(rdv_rendezvous_late_scores_total{{{three}}}[{RI}]))', "{{model}}@{{version}}")], unit="cps")
     d.panel("timeseries", "Median and p90 score: $model, $champion, $canary", [
         (q(0.5, "rdv_model_score", "model", three), "{{model}} p50"),
         (q(0.9, "rdv_model_score", "model", three), "{{model}} p90")], unit="none", field={"min": 0, "max": 1},
         overrides=CANARY_OVERRIDE)
     d.panel("timeseries", "Mean score: $model, $champion, $canary", [
-        (ratio(f'sum by (model) (rate(rdv_model_score_sum{{{three}}}[{RI}]))',
-               f'sum by (model) (rate(rdv_model_score_count{{{three}}}[{RI}]))'), "{{model}}")], unit="none",
+        (ratio(f'sum by (model, version) (rate(rdv_model_score_sum{{{three}}}[{RI}]))',
+               f'sum by (model, version) (rate(rdv_model_score_count{{{three}}}[{RI}]))'), "{{model}}@{{version}}")], unit="none",
         field={"min": 0, "max": 1}, overrides=CANARY_OVERRIDE)
     d.write("rollin.json")
 

@@ -81,7 +81,8 @@ public final class HostedModel {
     this.maxTake = maxTake;
     this.device = model.device();
     this.ownQueue = ownThread(config) ? new LinkedBlockingQueue<>() : null;
-    Tags tags = Tags.of("problem", config.problem(), "model", config.modelId());
+    // Every meter names the model version: two versions of one model scoring side by side stay apart.
+    Tags tags = Tags.of("problem", config.problem(), "model", config.modelId(), "version", config.modelVersion());
     String role = config.role().name().toLowerCase();
     this.inferenceTime = new HdrTimer(metrics, "rdv.runner.inference",
         "Time in the model call (ONNX Runtime) per batch", tags);
@@ -103,12 +104,12 @@ public final class HostedModel {
         .baseUnit("records").tags(tags).register(metrics);
     Gauge.builder("rdv.runner.info", () -> 1).strongReference(true)
         .description("Always 1; labels say which model, version and role this runner serves and on which device")
-        .tags(tags).tag("version", config.modelVersion()).tag("role", role).tag("device", device)
+        .tags(tags).tag("role", role).tag("device", device)
         .tag("runner", config.runnerId()).register(metrics);
     double startedAt = clock.nowMicros() / 1e6;
     Gauge.builder("rdv.runner.start.time", () -> startedAt).strongReference(true)
         .description("When this runner started, seconds since the epoch").baseUnit("seconds")
-        .tags(tags).tag("version", config.modelVersion()).register(metrics);
+        .tags(tags).register(metrics);
     this.scores = new ScoreHistogram(metrics, config.problem(), config.modelId(), config.modelVersion(), role);
   }
 

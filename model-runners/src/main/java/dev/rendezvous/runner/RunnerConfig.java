@@ -28,8 +28,9 @@ import java.util.concurrent.ThreadLocalRandom;
  *       than a fraction of a microsecond (measured in docs/gpu-and-engines.md).
  *   <li>{@code intra_op_threads} (1) and {@code inter_op_threads} (1): ONNX Runtime thread pools per
  *       session; one each keeps several runners on a small machine from fighting over cores.
- *   <li>{@code group_id} ({@code rdv.<problem>.runner.<model_id>}): the consumer group of this runner alone;
- *       replicas of one model share it and split the load, every other model has its own and sees every request.
+ *   <li>{@code group_id} ({@code rdv.<problem>.runner.<model_id>@<model_version>}): the consumer group of this
+ *       runner alone; replicas of one model version share it and split the load, every other model version (a
+ *       new version of the same model included) has its own and sees every request.
  *       Runners hosted together read in their host's group instead ({@link RunnerHost#groupId}).
  *   <li>{@code runner_id} (host name, pid and a random suffix): names this instance in its scores.
  *   <li>{@code fault_delay_ms} (0): fault injection for tests and benchmarks; each batch waits this long
@@ -76,7 +77,7 @@ public record RunnerConfig(
     batchSize = batchSize == null ? 64 : batchSize;
     intraOpThreads = intraOpThreads == null ? 1 : intraOpThreads;
     interOpThreads = interOpThreads == null ? 1 : interOpThreads;
-    groupId = groupId == null ? "rdv." + problem + ".runner." + modelId : groupId;
+    groupId = groupId == null ? "rdv." + problem + ".runner." + modelId + "@" + modelVersion : groupId;
     runnerId = runnerId == null ? defaultRunnerId(modelId) : runnerId;
     faultDelayMs = faultDelayMs == null ? 0 : faultDelayMs;
     faultDelayRandomMs = faultDelayRandomMs == null ? 0 : faultDelayRandomMs;

@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Consumer group ({@link #groupId}): a host of one model reads in that model's {@code group_id} ({@code
  * rdv.<problem>.runner.<model_id>} unless configured), so an existing runner keeps its offsets; a host of
- * several reads in {@code rdv.<problem>.runner.<model ids, sorted, joined by '+'>}, unless every configuration
+ * several reads in {@code rdv.<problem>.runner.<model@version, sorted, joined by '+'>}, unless every configuration
  * names the same {@code group_id}. Replicas of one host (the same set of models) thus share a group and split
  * the partitions, as replicas of one runner do; a model hosted in two different sets is scored by both.
  *
@@ -156,9 +156,9 @@ public final class RunnerHost implements Component {
         throw new IllegalArgumentException("a runner host serves one problem: " + c.modelId() + " is for "
             + c.problem() + ", " + configs.get(0).modelId() + " for " + problem);
       }
-      if (!ids.add(c.modelId())) {
-        throw new IllegalArgumentException("model " + c.modelId() + " of problem " + problem
-            + " is configured twice for one runner host");
+      if (!ids.add(label(c))) {
+        throw new IllegalArgumentException("model " + c.modelId() + " version " + c.modelVersion() + " of problem "
+            + problem + " is configured twice for one runner host");
       }
     }
     return problem;
@@ -180,7 +180,7 @@ public final class RunnerHost implements Component {
     return "rdv." + problem + ".runner." + String.join("+", sortedIds(configs));
   }
 
-  /** The loop's name (thread name and {@code loop} label): {@code runner-<problem>-<model ids, sorted, '+'>}. */
+  /** The loop's name (thread name and {@code loop} label): {@code runner-<problem>-<model@version, sorted, '+'>}. */
   public static String loopName(List<RunnerConfig> configs) {
     return loopName(problemOf(configs), configs);
   }
@@ -189,8 +189,13 @@ public final class RunnerHost implements Component {
     return "runner-" + problem + "-" + String.join("+", sortedIds(configs));
   }
 
+  /** The hosted model versions as schedules name them, {@code <model_id>@<model_version>}, sorted. */
   private static List<String> sortedIds(List<RunnerConfig> configs) {
-    return configs.stream().map(RunnerConfig::modelId).sorted().toList();
+    return configs.stream().map(RunnerHost::label).sorted().toList();
+  }
+
+  private static String label(RunnerConfig c) {
+    return c.modelId() + "@" + c.modelVersion();
   }
 
   /** The Kafka client id: the runner id of a host of one, else the model ids with this JVM's pid and host. */

@@ -19,7 +19,7 @@ class RunnerConfigTest {
     assertThat(c.role()).isEqualTo(Role.SERVING);
     assertThat(c.model()).isEqualTo(Path.of("models/breast-cancer/bc-mlp-2.onnx").toAbsolutePath().normalize());
     assertThat(Files.exists(c.model())).isTrue();
-    assertThat(c.groupId()).isEqualTo("rdv.breast-cancer.runner.bc-mlp");
+    assertThat(c.groupId()).isEqualTo("rdv.breast-cancer.runner.bc-mlp@2");
     assertThat(c.faultDelayMs()).isZero();
     assertThat(c.faultDelayRandomMs()).isZero();
   }

@@ -18,9 +18,9 @@ class RunnerHostGroupTest {
 
   @Test
   void aHostOfOneModelKeepsTheRunnersOwnGroupAndLoopName() {
-    assertThat(RunnerHost.groupId(List.of(config("fraud", "gbt", null)))).isEqualTo("rdv.fraud.runner.gbt");
+    assertThat(RunnerHost.groupId(List.of(config("fraud", "gbt", null)))).isEqualTo("rdv.fraud.runner.gbt@1");
     assertThat(RunnerHost.groupId(List.of(config("fraud", "gbt", "pinned")))).isEqualTo("pinned");
-    assertThat(RunnerHost.loopName(List.of(config("fraud", "gbt", null)))).isEqualTo("runner-fraud-gbt");
+    assertThat(RunnerHost.loopName(List.of(config("fraud", "gbt", null)))).isEqualTo("runner-fraud-gbt@1");
   }
 
   @Test
@@ -29,9 +29,9 @@ class RunnerHostGroupTest {
         config("fraud", "canary", null));
     List<RunnerConfig> other = List.of(config("fraud", "gbt", null), config("fraud", "canary", null),
         config("fraud", "mlp", null));
-    assertThat(RunnerHost.groupId(one)).isEqualTo("rdv.fraud.runner.canary+gbt+mlp")
+    assertThat(RunnerHost.groupId(one)).isEqualTo("rdv.fraud.runner.canary@1+gbt@1+mlp@1")
         .isEqualTo(RunnerHost.groupId(other));
-    assertThat(RunnerHost.loopName(one)).isEqualTo("runner-fraud-canary+gbt+mlp");
+    assertThat(RunnerHost.loopName(one)).isEqualTo("runner-fraud-canary@1+gbt@1+mlp@1");
   }
 
   @Test
@@ -39,7 +39,7 @@ class RunnerHostGroupTest {
     assertThat(RunnerHost.groupId(List.of(config("fraud", "gbt", "shared"), config("fraud", "mlp", "shared"))))
         .isEqualTo("shared");
     assertThat(RunnerHost.groupId(List.of(config("fraud", "gbt", "shared"), config("fraud", "mlp", null))))
-        .isEqualTo("rdv.fraud.runner.gbt+mlp");
+        .isEqualTo("rdv.fraud.runner.gbt@1+mlp@1");
   }
 
   @Test

@@ -146,8 +146,8 @@ class RunnerHostIT {
     int expired = 7;
     try (RunnerHost host = new RunnerHost(configs, broker.bootstrapServers(), Clock.SYSTEM, metrics).start()) {
       host.assigned().get(60, TimeUnit.SECONDS);
-      assertThat(host.groupId()).isEqualTo("rdv.host-three.runner.bc-gbt+bc-logreg+bc-mlp");
-      assertThat(host.name()).isEqualTo("runner-host-three-bc-gbt+bc-logreg+bc-mlp");
+      assertThat(host.groupId()).isEqualTo("rdv.host-three.runner.bc-gbt@3+bc-logreg@1+bc-mlp@2");
+      assertThat(host.name()).isEqualTo("runner-host-three-bc-gbt@3+bc-logreg@1+bc-mlp@2");
       for (int i = 0; i < live; i++) {
         send(problem, "r" + i, features(i), later());
         if (i % 15 == 0) {

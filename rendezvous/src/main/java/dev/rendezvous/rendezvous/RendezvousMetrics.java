@@ -95,16 +95,19 @@ public final class RendezvousMetrics implements RendezvousTable.Listener {
 
   @Override
   public void scoreArrived(Score score, long nowUs) {
-    arrivalTimers.computeIfAbsent(score.modelId(), m -> Metrics.latency(registry, "rdv.rendezvous.score.arrival",
+    arrivalTimers.computeIfAbsent(score.modelId() + '@' + score.modelVersion(), k -> Metrics.latency(registry,
+        "rdv.rendezvous.score.arrival",
         "Time from the proxy's receipt of a request to a model's score reaching the rendezvous",
-        tags.and("model", m))).record(Math.max(0, nowUs - score.receivedAtUs()), TimeUnit.MICROSECONDS);
+        tags.and("model", score.modelId(), "version", String.valueOf(score.modelVersion()))))
+        .record(Math.max(0, nowUs - score.receivedAtUs()), TimeUnit.MICROSECONDS);
   }
 
   @Override
   public void lateScore(Score score) {
-    lateCounters.computeIfAbsent(score.modelId(), m -> Counter.builder("rdv.rendezvous.late.scores")
-        .description("Scores that arrived after their request was decided").tags(tags).tag("model", m)
-        .register(registry)).increment();
+    lateCounters.computeIfAbsent(score.modelId() + '@' + score.modelVersion(), k -> Counter.builder(
+        "rdv.rendezvous.late.scores").description("Scores that arrived after their request was decided").tags(tags)
+        .tag("model", score.modelId()).tag("version", String.valueOf(score.modelVersion())).register(registry))
+        .increment();
   }
 
   @Override
@@ -116,11 +119,12 @@ public final class RendezvousMetrics implements RendezvousTable.Listener {
   public void decided(RendezvousTable.Answer answer) {
     Result result = answer.result();
     String tier = result.tier() == null ? "none" : result.tier().toString();
-    String key = result.answeredBy() + '|' + tier + '|' + result.reason();
+    String version = result.modelVersion() == null ? "none" : result.modelVersion();
+    String key = result.answeredBy() + '|' + version + '|' + tier + '|' + result.reason();
     decisionCounters.computeIfAbsent(key, k -> Counter.builder("rdv.rendezvous.decisions")
-        .description("Decisions, by who answered, in which tier and why").tags(tags)
-        .tag("answered_by", result.answeredBy()).tag("tier", tier).tag("reason", result.reason())
-        .register(registry)).increment();
+        .description("Decisions, by who answered (model and version), in which tier and why").tags(tags)
+        .tag("answered_by", result.answeredBy()).tag("version", version).tag("tier", tier)
+        .tag("reason", result.reason()).register(registry)).increment();
     (result.isDefault() ? defaultDecisionLatency : modelDecisionLatency)
         .record(Math.round(result.elapsedMs() * 1000), TimeUnit.MICROSECONDS);
     (answer.metDeadline() ? slaMet : slaMissed).increment();
