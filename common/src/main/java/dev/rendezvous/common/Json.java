@@ -3,6 +3,7 @@ package dev.rendezvous.common;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 
@@ -12,6 +13,13 @@ public final class Json {
   public static final ObjectMapper MAPPER = new ObjectMapper()
       .setSerializationInclusion(JsonInclude.Include.NON_NULL)
       .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+  /**
+   * Reads one JSON document and nothing after it: trailing bytes are an error, not ignored. For what clients send,
+   * where {@code {...} garbage} must not pass as {@code {...}}.
+   */
+  public static final ObjectReader STRICT_READER = MAPPER.reader()
+      .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private Json() {}
 

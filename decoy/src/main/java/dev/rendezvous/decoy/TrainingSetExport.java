@@ -198,7 +198,7 @@ public final class TrainingSetExport {
   /** Elements of one row of the tensor: all of them divided by dimension 0 (a scalar is one row of one). */
   private static int rowWidth(Tensor t) {
     long rows = Math.max(1, t.rows());
-    return (int) ((t.data().length + rows - 1) / rows);
+    return (int) ((t.size() + rows - 1) / rows);
   }
 
   private static List<String> columns(String name, int n) {
@@ -228,18 +228,21 @@ public final class TrainingSetExport {
     boolean hasRow = t != null && row < Math.max(1, t.rows());
     for (int i = 0; i < n; i++) {
       int k = row * width + i;
-      out.add(!hasRow || i >= width || k >= t.data().length ? "" : value(t, k));
+      out.add(!hasRow || i >= width || k >= t.size() ? "" : value(t, k));
     }
     return out;
   }
 
   /** FP32 values are printed as floats, so the CSV shows what the model computed, not its double widening. */
   private static String value(Tensor t, int i) {
+    if (t.strings() != null) {
+      return t.strings().get(i);
+    }
     double v = t.data()[i];
     if ("FP32".equals(t.datatype())) {
       return Float.toString((float) v);
     }
-    if (t.datatype().startsWith("INT")) {
+    if (t.datatype().contains("INT") || "BOOL".equals(t.datatype())) {
       return Long.toString((long) v);
     }
     return Double.toString(v);

@@ -18,9 +18,13 @@ import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -92,6 +96,13 @@ public final class DjlModel implements ScoringModel {
     this.predictor = model.newPredictor();
     this.device = target.isGpu() ? "cuda:" + target.getDeviceId() : "cpu";
     this.inputs = inputs.isEmpty() ? describedInputs(file) : List.copyOf(inputs);
+    for (TensorSpec spec : this.inputs) {
+      if (!FED.contains(spec.datatype())) {
+        close();
+        throw new IllegalArgumentException("model " + file.getFileName() + " cannot be served through DJL: input '"
+            + spec.name() + "' is " + spec.datatype() + "; DJL is fed " + String.join(", ", FED));
+      }
+    }
     this.outputs = List.copyOf(outputs);
     LOG.info("model {} runs with DJL {} {} on {}", file.getFileName(), engineName, engine.getVersion(), device);
   }
@@ -120,12 +131,8 @@ public final class DjlModel implements ScoringModel {
     }
     try (OnnxModel signature = new OnnxModel(file, 1, 1)) {
       List<TensorSpec> specs = new ArrayList<>();
-      signature.inputs().forEach((name, info) -> specs.add(new TensorSpec(name, switch (info.type) {
-        case DOUBLE -> "FP64";
-        case INT64 -> "INT64";
-        case INT32 -> "INT32";
-        default -> "FP32";
-      }, info.getShape())));
+      signature.inputs().forEach((name, info) -> specs.add(new TensorSpec(name, OnnxTensors.datatype(info).name(),
+          info.getShape())));
       return specs;
     } catch (ai.onnxruntime.OrtException e) {
       throw new IllegalArgumentException("cannot read the inputs of " + file.getFileName() + ": " + e.getMessage(), e);
@@ -147,6 +154,9 @@ public final class DjlModel implements ScoringModel {
       Tensor t = find(request, spec.name());
       if (t == null) {
         return "the model needs input '" + spec.name() + "', which the request lacks";
+      }
+      if (!spec.datatype().equals(t.datatype())) {
+        return "input '" + spec.name() + "' is " + t.datatype() + " but the model takes " + spec.datatype();
       }
       long[] want = spec.shape();
       long[] have = t.shape();
@@ -170,7 +180,9 @@ public final class DjlModel implements ScoringModel {
       for (int i = 0; i < shape.length; i++) {
         shape[i] = shape[i] < 1 ? 1 : shape[i];
       }
-      zeros.add(new Tensor(spec.name(), spec.datatype(), shape, new double[(int) Tensor.elementCount(shape)]));
+      int n = (int) Tensor.elementCount(shape);
+      zeros.add(spec.datatype().equals("BYTES") ? Tensor.ofStrings(spec.name(), shape, Collections.nCopies(n, ""))
+          : new Tensor(spec.name(), spec.datatype(), shape, new double[n]));
     }
     score(List.of(new InferenceRequest("warm-up", null, "", "", 0, 0, zeros)));
   }
@@ -227,18 +239,26 @@ public final class DjlModel implements ScoringModel {
     return null;
   }
 
+  /**
+   * The datatypes this class feeds to DJL; not INT16 nor the UINTs above 8 bits, which DJL's engines do not take
+   * from Java.
+   */
+  private static final List<String> FED = List.of("BOOL", "UINT8", "INT8", "INT32", "INT64", "FP16", "FP32", "FP64",
+      "BYTES");
+
   private static NDArray stack(NDManager manager, List<Tensor> parts, Shape shape, String datatype) {
     int n = (int) shape.size();
     int k = 0;
     switch (datatype) {
-      case "FP32" -> {
+      case "FP32", "FP16" -> {
         float[] data = new float[n];
         for (Tensor t : parts) {
           for (double v : t.data()) {
             data[k++] = (float) v;
           }
         }
-        return manager.create(data, shape);
+        NDArray array = manager.create(data, shape);
+        return datatype.equals("FP16") ? array.toType(DataType.FLOAT16, false) : array;
       }
       case "FP64" -> {
         double[] data = new double[n];
@@ -266,6 +286,33 @@ public final class DjlModel implements ScoringModel {
         }
         return manager.create(data, shape);
       }
+      case "INT8", "UINT8" -> {
+        ByteBuffer data = ByteBuffer.allocateDirect(n).order(ByteOrder.nativeOrder());
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            data.put((byte) (int) v);
+          }
+        }
+        return manager.create(data.flip(), shape, datatype.equals("INT8") ? DataType.INT8 : DataType.UINT8);
+      }
+      case "BOOL" -> {
+        boolean[] data = new boolean[n];
+        for (Tensor t : parts) {
+          for (double v : t.data()) {
+            data[k++] = v != 0;
+          }
+        }
+        return manager.create(data, shape);
+      }
+      case "BYTES" -> {
+        String[] data = new String[n];
+        for (Tensor t : parts) {
+          for (String v : t.strings()) {
+            data[k++] = v;
+          }
+        }
+        return manager.create(data, StandardCharsets.UTF_8, shape);
+      }
       default -> throw new IllegalArgumentException("model input type " + datatype + " is not supported");
     }
   }
@@ -273,12 +320,17 @@ public final class DjlModel implements ScoringModel {
   private static void split(String name, NDArray value, int[] rows, int totalRows, List<List<Tensor>> perRequest) {
     long[] shape = value.getShape().getShape();
     DataType type = value.getDataType();
+    if (type == DataType.STRING) {
+      ScoringModel.splitRows(name, shape, Arrays.asList(value.toStringArray(StandardCharsets.UTF_8)), rows,
+          totalRows, perRequest);
+      return;
+    }
     String datatype;
     double[] all;
     switch (type) {
-      case FLOAT32 -> {
-        datatype = "FP32";
-        float[] f = value.toFloatArray();
+      case FLOAT32, FLOAT16 -> {
+        datatype = type == DataType.FLOAT32 ? "FP32" : "FP16";
+        float[] f = (type == DataType.FLOAT32 ? value : value.toType(DataType.FLOAT32, false)).toFloatArray();
         all = new double[f.length];
         for (int i = 0; i < f.length; i++) {
           all[i] = f[i];
@@ -296,11 +348,18 @@ public final class DjlModel implements ScoringModel {
         datatype = "INT32";
         all = Arrays.stream(value.toIntArray()).asDoubleStream().toArray();
       }
+      case INT8, UINT8, BOOLEAN -> {
+        datatype = type == DataType.INT8 ? "INT8" : type == DataType.UINT8 ? "UINT8" : "BOOL";
+        byte[] b = value.toByteArray();
+        all = new double[b.length];
+        for (int i = 0; i < b.length; i++) {
+          all[i] = type == DataType.INT8 ? b[i] : type == DataType.UINT8 ? b[i] & 0xff : (b[i] != 0 ? 1 : 0);
+        }
+      }
       default -> throw new IllegalStateException("output type " + type + " is not supported");
     }
     ScoringModel.splitRows(name, datatype, shape, all, rows, totalRows, perRequest);
   }
-
 
   @Override
   public void close() {

@@ -1,21 +1,18 @@
 package dev.rendezvous.runner;
 
 import ai.onnxruntime.NodeInfo;
-import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import dev.rendezvous.common.Datatype;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Tensor;
-import java.nio.DoubleBuffer;
-import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,7 +83,13 @@ public final class OnnxModel implements ScoringModel {
     }
     LOG.info("model {} runs with ONNX Runtime on {}", file.getFileName(), device);
     for (Map.Entry<String, NodeInfo> e : session.getInputInfo().entrySet()) {
-      inputs.put(e.getKey(), (TensorInfo) e.getValue().getInfo());
+      TensorInfo info = (TensorInfo) e.getValue().getInfo();
+      String unfeedable = OnnxTensors.unfeedable(e.getKey(), info);
+      if (unfeedable != null) {
+        session.close();
+        throw new IllegalArgumentException("model " + file.getFileName() + " cannot be served: " + unfeedable);
+      }
+      inputs.put(e.getKey(), info);
     }
     for (Map.Entry<String, NodeInfo> e : session.getOutputInfo().entrySet()) {
       outputs.put(e.getKey(), (TensorInfo) e.getValue().getInfo());
@@ -118,8 +121,10 @@ public final class OnnxModel implements ScoringModel {
       for (int i = 0; i < shape.length; i++) {
         shape[i] = shape[i] < 1 ? 1 : shape[i];
       }
-      String datatype = in.getValue().type == OnnxJavaType.DOUBLE ? "FP64" : "FP32";
-      zeros.add(new Tensor(in.getKey(), datatype, shape, new double[(int) Tensor.elementCount(shape)]));
+      int n = (int) Tensor.elementCount(shape);
+      Datatype datatype = OnnxTensors.datatype(in.getValue());
+      zeros.add(datatype == Datatype.BYTES ? Tensor.ofStrings(in.getKey(), shape, Collections.nCopies(n, ""))
+          : new Tensor(in.getKey(), datatype.name(), shape, new double[n]));
     }
     score(List.of(new InferenceRequest("warm-up", null, "", "", 0, 0, zeros)));
   }
@@ -133,8 +138,8 @@ public final class OnnxModel implements ScoringModel {
   }
 
   /**
-   * Returns null when the request carries every input this model needs with a compatible shape (same rank,
-   * equal fixed dimensions after the batch dimension), otherwise what is wrong. Checked per request before
+   * Returns null when the request carries every input this model needs with the model's element type and a
+   * compatible shape (same rank, equal fixed dimensions after the batch dimension), otherwise what is wrong. Checked per request before
    * batching so one bad request cannot fail its batch-mates.
    */
   @Override
@@ -148,6 +153,10 @@ public final class OnnxModel implements ScoringModel {
       }
       if (t == null) {
         return "the model needs input '" + in.getKey() + "', which the request lacks";
+      }
+      Datatype takes = OnnxTensors.datatype(in.getValue());
+      if (!takes.name().equals(t.datatype())) {
+        return "input '" + in.getKey() + "' is " + t.datatype() + " but the model takes " + takes;
       }
       long[] want = in.getValue().getShape();
       long[] have = t.shape();
@@ -190,7 +199,7 @@ public final class OnnxModel implements ScoringModel {
         if (shape.length > 0) {
           shape[0] = totalRows;
         }
-        feed.put(name, stack(parts, shape, in.getValue().type));
+        feed.put(name, OnnxTensors.create(env, parts, shape, OnnxTensors.datatype(in.getValue())));
       }
       try (OrtSession.Result result = session.run(feed)) {
         List<List<Tensor>> perRequest = new ArrayList<>(batch.size());
@@ -216,93 +225,20 @@ public final class OnnxModel implements ScoringModel {
     throw new IllegalArgumentException("request " + request.requestId() + " has no input '" + name + "'");
   }
 
-  private OnnxTensor stack(List<Tensor> parts, long[] shape, OnnxJavaType type) throws OrtException {
-    int n = (int) Tensor.elementCount(shape);
-    switch (type) {
-      case FLOAT -> {
-        FloatBuffer buf = FloatBuffer.allocate(n);
-        for (Tensor t : parts) {
-          for (double v : t.data()) {
-            buf.put((float) v);
-          }
-        }
-        return OnnxTensor.createTensor(env, buf.flip(), shape);
-      }
-      case DOUBLE -> {
-        DoubleBuffer buf = DoubleBuffer.allocate(n);
-        parts.forEach(t -> buf.put(t.data()));
-        return OnnxTensor.createTensor(env, buf.flip(), shape);
-      }
-      case INT64 -> {
-        LongBuffer buf = LongBuffer.allocate(n);
-        for (Tensor t : parts) {
-          for (double v : t.data()) {
-            buf.put((long) v);
-          }
-        }
-        return OnnxTensor.createTensor(env, buf.flip(), shape);
-      }
-      case INT32 -> {
-        IntBuffer buf = IntBuffer.allocate(n);
-        for (Tensor t : parts) {
-          for (double v : t.data()) {
-            buf.put((int) v);
-          }
-        }
-        return OnnxTensor.createTensor(env, buf.flip(), shape);
-      }
-      default -> throw new IllegalArgumentException("model input type " + type + " is not supported");
-    }
-  }
-
   private static void split(String name, OnnxTensor value, int[] rows, int totalRows,
-      List<List<Tensor>> perRequest) {
+      List<List<Tensor>> perRequest) throws OrtException {
     TensorInfo info = value.getInfo();
-    String datatype = switch (info.type) {
-      case FLOAT -> "FP32";
-      case DOUBLE -> "FP64";
-      case INT64 -> "INT64";
-      case INT32 -> "INT32";
-      default -> throw new IllegalStateException("output type " + info.type + " is not supported");
-    };
-    ScoringModel.splitRows(name, datatype, info.getShape(), toDoubles(value, info.type), rows, totalRows,
-        perRequest);
-  }
-
-
-  private static double[] toDoubles(OnnxTensor value, OnnxJavaType type) {
-    switch (type) {
-      case FLOAT -> {
-        FloatBuffer b = value.getFloatBuffer();
-        double[] out = new double[b.remaining()];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = b.get(i);
-        }
-        return out;
-      }
-      case DOUBLE -> {
-        DoubleBuffer b = value.getDoubleBuffer();
-        double[] out = new double[b.remaining()];
-        b.get(out);
-        return out;
-      }
-      case INT64 -> {
-        LongBuffer b = value.getLongBuffer();
-        double[] out = new double[b.remaining()];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = b.get(i);
-        }
-        return out;
-      }
-      case INT32 -> {
-        IntBuffer b = value.getIntBuffer();
-        double[] out = new double[b.remaining()];
-        for (int i = 0; i < out.length; i++) {
-          out[i] = b.get(i);
-        }
-        return out;
-      }
-      default -> throw new IllegalStateException("output type " + type + " is not supported");
+    Datatype datatype = OnnxTensors.datatype(info);
+    if (datatype == null || datatype == Datatype.UINT16 || datatype == Datatype.UINT32
+        || datatype == Datatype.UINT64) {
+      throw new IllegalStateException("output '" + name + "' has ONNX type " + info.onnxType
+          + ", which cannot be read from ONNX Runtime's Java API");
+    }
+    if (datatype == Datatype.BYTES) {
+      ScoringModel.splitRows(name, info.getShape(), OnnxTensors.strings(value), rows, totalRows, perRequest);
+    } else {
+      ScoringModel.splitRows(name, datatype.name(), info.getShape(), OnnxTensors.numbers(value, datatype), rows,
+          totalRows, perRequest);
     }
   }
 

@@ -67,4 +67,21 @@ public interface ScoringModel extends AutoCloseable {
       perRequest.get(i).add(new Tensor(name, datatype, s, data));
     }
   }
+
+  /** {@link #splitRows} for a BYTES output. */
+  static void splitRows(String name, long[] shape, List<String> all, int[] rows, int totalRows,
+      List<List<Tensor>> perRequest) {
+    if (shape.length == 0 || shape[0] != totalRows) {
+      throw new IllegalStateException("output '" + name + "' has shape " + java.util.Arrays.toString(shape)
+          + ", expected " + totalRows + " rows");
+    }
+    int perRow = totalRows == 0 ? 0 : all.size() / totalRows;
+    int offset = 0;
+    for (int i = 0; i < rows.length; i++) {
+      long[] s = shape.clone();
+      s[0] = rows[i];
+      perRequest.get(i).add(Tensor.ofStrings(name, s, all.subList(offset, offset + rows[i] * perRow)));
+      offset += rows[i] * perRow;
+    }
+  }
 }

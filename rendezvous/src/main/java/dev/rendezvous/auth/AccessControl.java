@@ -28,8 +28,8 @@ public final class AccessControl {
   public enum Need { NOTHING, SCORING_KEY, ADMIN }
 
   private static final String ADMIN_MARK = "rdv.admin";
-  private static final Pattern MODEL_READY = Pattern.compile("/v2/models/[^/]+/ready");
-  private static final Pattern INFER = Pattern.compile("/v2/models/[^/]+/infer");
+  private static final Pattern MODEL_READY = Pattern.compile("/v2/models/[^/]+(/versions/[^/]+)?/ready");
+  private static final Pattern INFER = Pattern.compile("/v2/models/[^/]+(/versions/[^/]+)?/infer");
 
   private final AdminToken admin;
   private final ApiKeys keys;

@@ -362,7 +362,12 @@ public final class EmbeddedSystem implements AutoCloseable {
         for (int i = 0; i < shape.length; i++) {
           shape[i] = shape[i] < 1 ? 1 : shape[i];
         }
-        String zeros = String.join(",", Collections.nCopies((int) Tensor.elementCount(shape), "0"));
+        String zero = switch (spec.datatype()) {
+          case "BOOL" -> "false";
+          case "BYTES" -> "\"\"";
+          default -> "0";
+        };
+        String zeros = String.join(",", Collections.nCopies((int) Tensor.elementCount(shape), zero));
         inputs.append(inputs.length() == 0 ? "" : ",").append("{\"name\":\"").append(spec.name())
             .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
             .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");

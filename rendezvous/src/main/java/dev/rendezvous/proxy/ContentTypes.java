@@ -9,7 +9,9 @@ import java.util.Set;
 
 /**
  * The content types the proxy reads, checked before a body is buffered. Inference requests and outcomes are
- * JSON: {@code application/json}, parameters such as {@code charset=utf-8} allowed. A schedule is YAML (or JSON,
+ * JSON: {@code application/json}, parameters such as {@code charset=utf-8} allowed; an inference request may also
+ * be {@code application/octet-stream}, a JSON header and binary tensor data (the binary tensor data extension,
+ * whose header length says where the JSON ends, whatever the declared type). A schedule is YAML (or JSON,
  * which YAML reads too): {@code application/yaml}, {@code application/x-yaml}, {@code text/yaml},
  * {@code text/x-yaml}, {@code text/plain} or {@code application/json}. Any other declared type gets 415 with
  * the type to send, notably {@code application/x-www-form-urlencoded}, which {@code curl -d} sends unless told
@@ -19,6 +21,7 @@ import java.util.Set;
 public final class ContentTypes {
 
   private static final Set<String> JSON = Set.of("application/json");
+  private static final Set<String> INFER = Set.of("application/json", "application/octet-stream");
   private static final Set<String> SCHEDULE = Set.of("application/yaml", "application/x-yaml", "text/yaml",
       "text/x-yaml", "text/plain", "application/json");
 
@@ -26,7 +29,7 @@ public final class ContentTypes {
 
   /** Adds the checks to the router, before the routes that read those bodies. */
   public static void mount(Router router) {
-    router.post("/v2/models/:problem/infer").handler(ctx -> check(ctx, JSON, "application/json"));
+    router.post("/v2/models/:problem/infer").handler(ctx -> check(ctx, INFER, "application/json"));
     router.post("/v2/models/:problem/outcome").handler(ctx -> check(ctx, JSON, "application/json"));
     router.post("/v2/models/:problem/schedule").handler(ctx -> check(ctx, SCHEDULE, "application/yaml"));
   }

@@ -1,9 +1,7 @@
 package dev.rendezvous.proxy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectReader;
 import dev.rendezvous.common.Datatype;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
@@ -12,18 +10,31 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
 
 /**
- * Parses an Open Inference Protocol inference request body and checks it against a problem's input
- * signature. Every rejection is a {@link BadRequestException} whose message tells the client what to fix.
+ * Parses an Open Inference Protocol inference request body and checks it against a problem's input and output
+ * signature. The body is JSON, or, with the binary tensor data extension, a JSON header of
+ * {@code Inference-Header-Content-Length} bytes followed by the binary data of the inputs that give a
+ * {@code binary_data_size} parameter, in the order they are listed. Every rejection is a
+ * {@link BadRequestException} whose message tells the client what to fix.
  */
 public final class InferRequestParser {
 
-  /** A validated request: the client's id (may be null), its inputs, and its own deadline if it gave one. */
-  public record Parsed(String clientId, List<Tensor> inputs, Double deadlineMs) {
+  /**
+   * A validated request: the client's id (may be null), its inputs in signature order, its own deadline if it
+   * gave one, the outputs it asked for (null: every output of the answer) and whether outputs not named in
+   * {@code outputs} are returned as binary data ({@code parameters.binary_data_output}).
+   */
+  public record Parsed(String clientId, List<Tensor> inputs, Double deadlineMs, List<RequestedOutput> outputs,
+      boolean binaryDataOutput) {
+
+    public Parsed(String clientId, List<Tensor> inputs, Double deadlineMs) {
+      this(clientId, inputs, deadlineMs, null, false);
+    }
 
     /** Rows of the batch (dimension 0 of the first input). */
     public long rows() {
@@ -31,7 +42,8 @@ public final class InferRequestParser {
     }
   }
 
-  private static final long MAX_SAFE_INTEGER = 1L << 53;
+  /** An output the client asked for by name, and whether it wants its data in binary form. */
+  public record RequestedOutput(String name, boolean binary) {}
 
   /**
    * The longest deadline a request may ask for, in milliseconds (60 s): every waiting request holds a timer and
@@ -42,16 +54,26 @@ public final class InferRequestParser {
   /** Largest dimension of a shape: tensors are indexed by int, and no body under the limit holds more. */
   private static final long MAX_DIMENSION = Integer.MAX_VALUE;
 
-  /** Reads one JSON document and nothing after it: trailing bytes are an error, not ignored. */
-  private static final ObjectReader READER = Json.MAPPER.reader()
-      .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+  /** The header that gives the length of the JSON part of a body with binary tensor data. */
+  public static final String HEADER_LENGTH = "Inference-Header-Content-Length";
 
   private InferRequestParser() {}
 
+  /** A JSON body, against an input signature and no declared outputs. */
   public static Parsed parse(byte[] body, List<TensorSpec> signature) {
+    return parse(body, null, signature, List.of());
+  }
+
+  /**
+   * @param headerLength the {@value #HEADER_LENGTH} header, or null when the whole body is JSON
+   * @param inputs the problem's input signature
+   * @param outputs the problem's outputs: the names a request may ask for
+   */
+  public static Parsed parse(byte[] body, String headerLength, List<TensorSpec> inputs, List<TensorSpec> outputs) {
+    int jsonLength = jsonLength(headerLength, body.length);
     JsonNode root;
     try {
-      root = READER.readTree(body);
+      root = Json.STRICT_READER.readTree(body, 0, jsonLength);
     } catch (JsonProcessingException e) {
       throw new BadRequestException("malformed JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
@@ -68,22 +90,33 @@ public final class InferRequestParser {
       }
       clientId = id.asText();
     }
-    Double deadlineMs = parseDeadline(root.get("parameters"));
-    JsonNode inputs = root.get("inputs");
-    if (inputs == null || !inputs.isArray() || inputs.isEmpty()) {
+    JsonNode parameters = root.get("parameters");
+    if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+      throw new BadRequestException("'parameters' must be an object");
+    }
+    Double deadlineMs = parseDeadline(parameters);
+    boolean binaryDataOutput = flag(parameters, "binary_data_output", "parameters");
+    List<RequestedOutput> requested = parseOutputs(root.get("outputs"), outputs, binaryDataOutput);
+    JsonNode inputsNode = root.get("inputs");
+    if (inputsNode == null || !inputsNode.isArray() || inputsNode.isEmpty()) {
       throw new BadRequestException("'inputs' must be a non-empty array of tensors");
     }
     Map<String, TensorSpec> specs = new HashMap<>();
-    signature.forEach(s -> specs.put(s.name(), s));
+    inputs.forEach(s -> specs.put(s.name(), s));
     Map<String, Tensor> byName = new HashMap<>();
-    for (int i = 0; i < inputs.size(); i++) {
-      Tensor t = parseTensor(inputs.get(i), i, specs, signature);
+    int[] binaryOffset = {jsonLength};
+    for (int i = 0; i < inputsNode.size(); i++) {
+      Tensor t = parseTensor(inputsNode.get(i), i, specs, inputs, body, binaryOffset);
       if (byName.put(t.name(), t) != null) {
         throw new BadRequestException("input '" + t.name() + "' is given more than once");
       }
     }
-    List<Tensor> ordered = new ArrayList<>(signature.size());
-    for (TensorSpec spec : signature) {
+    if (binaryOffset[0] != body.length) {
+      throw new BadRequestException("the body has " + (body.length - jsonLength) + " bytes after its JSON header, "
+          + "but the inputs' binary_data_size parameters add up to " + (binaryOffset[0] - jsonLength));
+    }
+    List<Tensor> ordered = new ArrayList<>(inputs.size());
+    for (TensorSpec spec : inputs) {
       Tensor t = byName.get(spec.name());
       if (t == null) {
         throw new BadRequestException("missing input '" + spec.name() + "' (" + spec + ")");
@@ -97,17 +130,29 @@ public final class InferRequestParser {
     if (ordered.get(0).rows() == 0) {
       throw new BadRequestException("the batch is empty: dimension 0 of '" + ordered.get(0).name() + "' is 0");
     }
-    return new Parsed(clientId, List.copyOf(ordered), deadlineMs);
+    return new Parsed(clientId, List.copyOf(ordered), deadlineMs, requested, binaryDataOutput);
+  }
+
+  /** The length of the JSON part: the whole body, or what the header says. */
+  private static int jsonLength(String header, int bodyLength) {
+    if (header == null) {
+      return bodyLength;
+    }
+    long n;
+    try {
+      n = Long.parseLong(header.strip());
+    } catch (NumberFormatException e) {
+      n = -1;
+    }
+    if (n <= 0 || n > bodyLength) {
+      throw new BadRequestException(HEADER_LENGTH + " must be the length in bytes of the JSON part of the body, "
+          + "from 1 to the body's " + bodyLength + " bytes, not '" + header + "'");
+    }
+    return (int) n;
   }
 
   private static Double parseDeadline(JsonNode parameters) {
-    if (parameters == null || parameters.isNull()) {
-      return null;
-    }
-    if (!parameters.isObject()) {
-      throw new BadRequestException("'parameters' must be an object");
-    }
-    JsonNode d = parameters.get("deadline_ms");
+    JsonNode d = parameters == null ? null : parameters.get("deadline_ms");
     if (d == null || d.isNull()) {
       return null;
     }
@@ -121,9 +166,63 @@ public final class InferRequestParser {
     return d.asDouble();
   }
 
-  /** Parses one tensor, checking name, datatype and shape against the signature before reading the data. */
+  /** A boolean parameter: absent or null is false; anything but true or false is an error. */
+  private static boolean flag(JsonNode parameters, String name, String where) {
+    JsonNode v = parameters == null ? null : parameters.get(name);
+    if (v == null || v.isNull()) {
+      return false;
+    }
+    if (!v.isBoolean()) {
+      throw new BadRequestException(where + "." + name + " must be true or false, not " + v);
+    }
+    return v.asBoolean();
+  }
+
+  /** The requested outputs, in the order asked, or null when the request names none. */
+  private static List<RequestedOutput> parseOutputs(JsonNode node, List<TensorSpec> outputs,
+      boolean binaryDataOutput) {
+    if (node == null || node.isNull()) {
+      return null;
+    }
+    if (!node.isArray() || node.isEmpty()) {
+      throw new BadRequestException("'outputs' must be a non-empty array of {\"name\": ..., \"parameters\": {...}}"
+          + " or left out for every output");
+    }
+    Map<String, RequestedOutput> byName = new LinkedHashMap<>();
+    for (int i = 0; i < node.size(); i++) {
+      String where = "outputs[" + i + "]";
+      JsonNode o = node.get(i);
+      if (!o.isObject() || !o.path("name").isTextual()) {
+        throw new BadRequestException(where + " must be an object with a string 'name'");
+      }
+      String name = o.get("name").asText();
+      if (outputs.stream().noneMatch(s -> s.name().equals(name))) {
+        throw new BadRequestException("unknown output '" + name + "'; the outputs are " + names(outputs));
+      }
+      JsonNode parameters = o.get("parameters");
+      if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+        throw new BadRequestException(where + ".parameters must be an object");
+      }
+      if (parameters != null && parameters.has("classification")) {
+        throw new BadRequestException(where + ".parameters.classification: the classification extension is not "
+            + "supported");
+      }
+      boolean binary = parameters != null && parameters.has("binary_data") && !parameters.get("binary_data").isNull()
+          ? flag(parameters, "binary_data", where + ".parameters") : binaryDataOutput;
+      if (byName.put(name, new RequestedOutput(name, binary)) != null) {
+        throw new BadRequestException("output '" + name + "' is asked for more than once");
+      }
+    }
+    return List.copyOf(byName.values());
+  }
+
+  /**
+   * Parses one tensor, checking name, datatype and shape against the signature before reading the data, from
+   * JSON or, with a {@code binary_data_size} parameter, from the binary part at {@code binaryOffset[0]}, which it
+   * then advances.
+   */
   private static Tensor parseTensor(JsonNode node, int index, Map<String, TensorSpec> specs,
-      List<TensorSpec> signature) {
+      List<TensorSpec> signature, byte[] body, int[] binaryOffset) {
     String where = "inputs[" + index + "]";
     if (node == null || !node.isObject()) {
       throw new BadRequestException(where + " must be an object with name, datatype, shape and data");
@@ -164,10 +263,6 @@ public final class InferRequestParser {
     if (mismatch != null) {
       throw new BadRequestException(mismatch);
     }
-    JsonNode dataNode = node.get("data");
-    if (dataNode == null || !dataNode.isArray()) {
-      throw new BadRequestException(where + ": data must be an array of numbers");
-    }
     long expected = 1;
     for (long d : shape) {
       expected *= d;
@@ -175,56 +270,102 @@ public final class InferRequestParser {
         throw new BadRequestException(where + ": shape " + shapeNode + " has more elements than a request can hold");
       }
     }
-    List<Double> values = new ArrayList<>();
-    flatten(dataNode, values, where, datatype);
-    if (values.size() != expected) {
+    JsonNode parameters = node.get("parameters");
+    if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+      throw new BadRequestException(where + ": parameters must be an object");
+    }
+    JsonNode binarySize = parameters == null ? null : parameters.get("binary_data_size");
+    JsonNode dataNode = node.get("data");
+    if (binarySize != null && !binarySize.isNull()) {
+      if (dataNode != null) {
+        throw new BadRequestException(where + ": give either data or parameters.binary_data_size, not both");
+      }
+      int offset = binaryOffset[0];
+      if (!binarySize.isIntegralNumber() || !binarySize.canConvertToLong() || binarySize.asLong() < 0
+          || binarySize.asLong() > body.length - offset) {
+        throw new BadRequestException(where + ": parameters.binary_data_size must be the number of bytes of its data "
+            + "in the binary part of the body (" + (body.length - offset) + " bytes left there), not " + binarySize
+            + (offset == body.length ? "; a body with binary data needs the " + HEADER_LENGTH + " header" : ""));
+      }
+      int size = binarySize.asInt();
+      binaryOffset[0] += size;
+      return BinaryTensors.decode(name.asText(), datatype, shape, body, offset, size, where);
+    }
+    if (dataNode == null || !dataNode.isArray()) {
+      throw new BadRequestException(where + ": data must be an array of " + (datatype == Datatype.BYTES ? "strings"
+          : datatype == Datatype.BOOL ? "booleans" : "numbers") + " (or give parameters.binary_data_size)");
+    }
+    Tensor t = datatype == Datatype.BYTES
+        ? Tensor.ofStrings(name.asText(), shape, strings(dataNode, where))
+        : new Tensor(name.asText(), datatype.name(), shape, numbers(dataNode, where, datatype));
+    if (t.size() != expected) {
       throw new BadRequestException(where + ": shape " + shapeNode + " needs " + expected + " elements, data has "
-          + values.size());
+          + t.size());
     }
-    double[] data = new double[values.size()];
-    for (int i = 0; i < data.length; i++) {
-      data[i] = values.get(i);
-    }
-    return new Tensor(name.asText(), datatype.name(), shape, data);
+    return t;
   }
 
-  private static void flatten(JsonNode node, List<Double> out, String where, Datatype datatype) {
+  private static double[] numbers(JsonNode data, String where, Datatype datatype) {
+    List<JsonNode> elements = new ArrayList<>();
+    flatten(data, elements);
+    double[] out = new double[elements.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = number(elements.get(i), where, datatype);
+    }
+    return out;
+  }
+
+  private static List<String> strings(JsonNode data, String where) {
+    List<JsonNode> elements = new ArrayList<>();
+    flatten(data, elements);
+    List<String> out = new ArrayList<>(elements.size());
+    for (JsonNode e : elements) {
+      if (!e.isTextual()) {
+        throw new BadRequestException(where + ": BYTES data must hold only strings, found " + e);
+      }
+      out.add(e.asText());
+    }
+    return out;
+  }
+
+  /** The elements of nested arrays, in row-major order. */
+  private static void flatten(JsonNode node, List<JsonNode> out) {
     for (Iterator<JsonNode> it = node.elements(); it.hasNext(); ) {
       JsonNode e = it.next();
       if (e.isArray()) {
-        flatten(e, out, where, datatype);
-        continue;
+        flatten(e, out);
+      } else {
+        out.add(e);
       }
-      if (!e.isNumber()) {
-        throw new BadRequestException(where + ": data must hold only numbers, found " + e);
-      }
-      out.add(checked(e, where, datatype));
     }
   }
 
-  private static double checked(JsonNode e, String where, Datatype datatype) {
+  /** One element in its JSON form: true or false for BOOL, a number in the type's range otherwise. */
+  private static double number(JsonNode e, String where, Datatype datatype) {
+    if (datatype == Datatype.BOOL) {
+      if (!e.isBoolean()) {
+        throw new BadRequestException(where + ": BOOL data must hold only true or false, found " + e);
+      }
+      return e.asBoolean() ? 1 : 0;
+    }
+    if (!e.isNumber()) {
+      throw new BadRequestException(where + ": data must hold only numbers, found " + e);
+    }
+    if (datatype.isInteger()) {
+      // A JSON 3.0 or 1e2 is a float literal: an integer type takes integer literals only, and only exact ones.
+      if (!e.isIntegralNumber()) {
+        throw new BadRequestException(where + ": " + e + " is not an integer, as " + datatype + " needs");
+      }
+      if (!e.canConvertToLong() || e.asLong() < datatype.min() || e.asLong() > datatype.max()) {
+        throw new BadRequestException(where + ": " + e + " is out of range for " + datatype + " ("
+            + datatype.range() + ")");
+      }
+      return e.asLong();
+    }
     double v = e.asDouble();
-    switch (datatype) {
-      case FP32 -> {
-        if (Math.abs(v) > Float.MAX_VALUE) {
-          throw new BadRequestException(where + ": " + e + " does not fit in FP32");
-        }
-      }
-      case INT32 -> {
-        if (!e.isIntegralNumber() || v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-          throw new BadRequestException(where + ": " + e + " is not an INT32");
-        }
-      }
-      case INT64 -> {
-        if (!e.isIntegralNumber() || Math.abs(v) > MAX_SAFE_INTEGER) {
-          throw new BadRequestException(where + ": " + e + " is not an INT64 within ±2^53");
-        }
-      }
-      case FP64 -> {
-        if (!Double.isFinite(v)) {
-          throw new BadRequestException(where + ": " + e + " does not fit in FP64");
-        }
-      }
+    String wrong = datatype.reject(v);
+    if (wrong != null) {
+      throw new BadRequestException(where + ": " + (Double.isFinite(v) ? wrong : e + " does not fit in " + datatype));
     }
     return v;
   }

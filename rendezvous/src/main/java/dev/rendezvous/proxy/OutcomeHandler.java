@@ -29,9 +29,6 @@ final class OutcomeHandler implements Handler<RoutingContext> {
 
   private static final Logger LOG = LoggerFactory.getLogger(OutcomeHandler.class);
   private static final Set<String> FIELDS = Set.of("request_id", "outcome");
-  /** One JSON document and nothing after it. */
-  private static final com.fasterxml.jackson.databind.ObjectReader READER = Json.MAPPER.reader()
-      .with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private final ScheduleRegistry schedules;
   private final KafkaProducer<String, byte[]> producer;
@@ -73,7 +70,7 @@ final class OutcomeHandler implements Handler<RoutingContext> {
     }
     JsonNode root;
     try {
-      root = READER.readTree(body.getBytes());
+      root = Json.STRICT_READER.readTree(body.getBytes());
     } catch (Exception e) {
       throw new BadRequestException("the body is not valid JSON: " + e.getMessage().split("\n")[0]);
     }

@@ -72,7 +72,7 @@ public final class ProxyVerticle extends VerticleBase {
   private static final String JSON = "application/json";
 
   private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
-      long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs) {}
+      long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, InferRequestParser.Parsed request) {}
 
   /** The labels of the proxy's defaults: who decided on the default, for each reason a default is given. */
   private static final Map<String, String> DEFAULT_REASONS = Map.of("deadline", "rendezvous",
@@ -192,6 +192,7 @@ public final class ProxyVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.post("/v2/models/:problem/infer").handler(this::countRequest);
     access.mount(router);
+    VersionRoutes.mount(router, schedules);
     ContentTypes.mount(router);
     router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(admission::handle);
@@ -283,7 +284,8 @@ public final class ProxyVerticle extends VerticleBase {
     InferRequestParser.Parsed parsed;
     try {
       Buffer body = ctx.body().buffer();
-      parsed = InferRequestParser.parse(body == null ? new byte[0] : body.getBytes(), schedule.inputs());
+      parsed = InferRequestParser.parse(body == null ? new byte[0] : body.getBytes(),
+          ctx.request().getHeader(InferRequestParser.HEADER_LENGTH), schedule.inputs(), schedule.outputs());
     } catch (BadRequestException e) {
       error(ctx, e.status(), e.getMessage());
       return;
@@ -303,7 +305,7 @@ public final class ProxyVerticle extends VerticleBase {
     long guardMs = admission.guardDelayMs(receivedAt, deadlineAt);
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
-        versioned, deadlineAt));
+        versioned, deadlineAt, parsed));
     inFlight.get(problem).incrementAndGet();
     producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
         .onFailure(e -> {
@@ -383,33 +385,7 @@ public final class ProxyVerticle extends VerticleBase {
       body.put("id", w.clientId());
     }
     body.set("parameters", params);
-    body.set("outputs", tensors(outputs));
-    json(w.ctx(), 200, body);
-  }
-
-  /** Output tensors as the protocol writes them; FP32 values are printed as floats, not as their double widening. */
-  private static ArrayNode tensors(List<Tensor> tensors) {
-    ArrayNode out = Json.MAPPER.createArrayNode();
-    for (Tensor t : tensors) {
-      ObjectNode o = out.addObject().put("name", t.name()).put("datatype", t.datatype());
-      ArrayNode shape = o.putArray("shape");
-      for (long d : t.shape()) {
-        shape.add(d);
-      }
-      ArrayNode data = o.putArray("data");
-      boolean fp32 = "FP32".equals(t.datatype());
-      boolean integral = t.datatype().startsWith("INT");
-      for (double v : t.data()) {
-        if (fp32) {
-          data.add((float) v);
-        } else if (integral) {
-          data.add((long) v);
-        } else {
-          data.add(v);
-        }
-      }
-    }
-    return out;
+    InferResponse.send(w.ctx(), body, outputs, w.request());
   }
 
   /** Counts every inference request by problem and final HTTP status, errors included. */
@@ -501,7 +477,7 @@ public final class ProxyVerticle extends VerticleBase {
     body.put("name", "rendezvous");
     body.put("version", ProxyVerticle.class.getPackage().getImplementationVersion() != null
         ? ProxyVerticle.class.getPackage().getImplementationVersion() : "0.1.0-SNAPSHOT");
-    body.putArray("extensions");
+    body.putArray("extensions").add("binary_tensor_data");
     return body;
   }
 

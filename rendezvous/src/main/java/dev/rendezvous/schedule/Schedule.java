@@ -89,6 +89,14 @@ public record Schedule(
     for (Tensor one : defaultOutputs) {
       long[] shape = one.shape().clone();
       shape[0] = rows;
+      if (one.strings() != null) {
+        List<String> strings = new ArrayList<>(Math.toIntExact(rows * one.strings().size()));
+        for (int r = 0; r < rows; r++) {
+          strings.addAll(one.strings());
+        }
+        result.add(Tensor.ofStrings(one.name(), shape, strings));
+        continue;
+      }
       double[] row = one.data();
       double[] data = new double[Math.toIntExact(rows * row.length)];
       for (int r = 0; r < rows; r++) {

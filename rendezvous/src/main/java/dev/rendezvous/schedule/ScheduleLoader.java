@@ -281,8 +281,7 @@ public final class ScheduleLoader {
               "must be " + spec.datatype() + " like output " + spec + ", not " + datatype);
         }
         long[] shape = defaultShape(t.required("shape"), field(p, "shape"), spec);
-        double[] data = data(t.required("data"), field(p, "data"), datatype, shape);
-        byName.put(name, new Tensor(name, datatype.name(), shape, data));
+        byName.put(name, data(name, t.required("data"), field(p, "data"), datatype, shape));
       }
       List<Tensor> defaults = new ArrayList<>();
       for (TensorSpec spec : outputs) {
@@ -316,36 +315,55 @@ public final class ScheduleLoader {
       return shape;
     }
 
-    private double[] data(Node node, String path, Datatype datatype, long[] shape) {
-      List<Node> items = list(node, path, "a list of numbers");
+    /** A default's elements: numbers, true or false for BOOL, strings for BYTES. */
+    private Tensor data(String name, Node node, String path, Datatype datatype, long[] shape) {
+      List<Node> items = list(node, path, datatype == Datatype.BYTES ? "a list of strings"
+          : datatype == Datatype.BOOL ? "a list of true or false" : "a list of numbers");
       long expected = Tensor.elementCount(shape);
       if (items.size() != expected) {
         throw error(node, path, "has " + items.size() + " elements but shape " + Arrays.toString(shape)
             + " holds " + expected);
       }
+      if (datatype == Datatype.BYTES) {
+        List<String> strings = new ArrayList<>();
+        for (int k = 0; k < items.size(); k++) {
+          Node item = items.get(k);
+          if (!(item instanceof ScalarNode sn) || !sn.getTag().equals(Tag.STR)) {
+            throw error(item, index(path, k), "must be a string for BYTES, not " + describe(item));
+          }
+          strings.add(sn.getValue());
+        }
+        return Tensor.ofStrings(name, shape, strings);
+      }
       double[] data = new double[items.size()];
       for (int k = 0; k < data.length; k++) {
         Node item = items.get(k);
+        if (datatype == Datatype.BOOL) {
+          if (!(item instanceof ScalarNode sn) || !sn.getTag().equals(Tag.BOOL)) {
+            throw error(item, index(path, k), "must be true or false for BOOL, not " + describe(item));
+          }
+          data[k] = Boolean.TRUE.equals(scalars.value(sn)) ? 1 : 0;
+          continue;
+        }
         double v = number(item, index(path, k), "a number").doubleValue();
         if (!Double.isFinite(v)) { // .nan and .inf are YAML numbers, but no answer a client can use
           throw error(item, index(path, k), "must be a finite number, not " + v);
         }
-        if (datatype == Datatype.FP32 && Math.abs(v) > Float.MAX_VALUE) {
-          throw error(item, index(path, k), "does not fit in FP32: " + v);
+        if (datatype.isFloat() && datatype.reject(v) != null) {
+          throw error(item, index(path, k), datatype.reject(v));
         }
-        if (datatype == Datatype.INT32 || datatype == Datatype.INT64) {
-          if (v != Math.rint(v) || Double.isInfinite(v)) {
+        if (datatype.isInteger()) {
+          if (v != Math.rint(v)) {
             throw error(item, index(path, k), "must be a whole number for " + datatype + ", not " + v);
           }
-          double max = datatype == Datatype.INT32 ? Integer.MAX_VALUE : MAX_EXACT_INTEGER;
-          double min = datatype == Datatype.INT32 ? Integer.MIN_VALUE : -MAX_EXACT_INTEGER;
-          if (v > max || v < min) {
-            throw error(item, index(path, k), "is out of range for " + datatype + ": " + (long) v);
+          if (v > datatype.max() || v < datatype.min()) {
+            throw error(item, index(path, k), "is out of range for " + datatype + " (" + datatype.range() + "): "
+                + (long) v);
           }
         }
         data[k] = v;
       }
-      return data;
+      return new Tensor(name, datatype.name(), shape, data);
     }
 
     private long[] shape(Node node, String path, boolean anySizeAllowed) {

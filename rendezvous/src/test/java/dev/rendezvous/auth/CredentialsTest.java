@@ -100,6 +100,11 @@ class CredentialsTest {
     assertThat(AccessControl.need(HttpMethod.POST, "/v2/models/fraud/infer")).isEqualTo(Need.SCORING_KEY);
     assertThat(AccessControl.need(HttpMethod.POST, "/v2/models/fraud/infer/")).isEqualTo(Need.SCORING_KEY);
     assertThat(AccessControl.need(HttpMethod.GET, "/v2/models/fraud")).isEqualTo(Need.SCORING_KEY);
+    // The versioned routes need what their unversioned twins need.
+    assertThat(AccessControl.need(HttpMethod.GET, "/v2/models/fraud/versions/3/ready")).isEqualTo(Need.NOTHING);
+    assertThat(AccessControl.need(HttpMethod.POST, "/v2/models/fraud/versions/3/infer")).isEqualTo(Need.SCORING_KEY);
+    assertThat(AccessControl.need(HttpMethod.GET, "/v2/models/fraud/versions/3")).isEqualTo(Need.SCORING_KEY);
+    assertThat(AccessControl.need(HttpMethod.POST, "/v2/models/fraud/versions/3/outcome")).isEqualTo(Need.ADMIN);
     assertThat(AccessControl.need(HttpMethod.GET, "/v2/models")).isEqualTo(Need.SCORING_KEY);
     assertThat(AccessControl.need(HttpMethod.GET, "/v2")).isEqualTo(Need.SCORING_KEY);
     assertThat(AccessControl.need(HttpMethod.GET, "/v2/models/fraud/schedule")).isEqualTo(Need.SCORING_KEY);

@@ -98,7 +98,7 @@ class ProxyContractIT {
             + "\"shape\":[1],\"data\":[1]}]}", 400, "unknown input 'extra'"),
         Arguments.of("wrong datatype", "{\"inputs\":[" + tensor.replace("FP32", "INT64") + "]}", 400,
             "must have datatype FP32"),
-        Arguments.of("unsupported datatype", "{\"inputs\":[" + tensor.replace("FP32", "BYTES") + "]}", 400,
+        Arguments.of("unsupported datatype", "{\"inputs\":[" + tensor.replace("FP32", "FP8") + "]}", 400,
             "not supported"),
         Arguments.of("wrong shape", "{\"inputs\":[" + tensor.replace("[1,30]", "[1,29]") + "]}", 400,
             "must have shape [-1, 30]"),

@@ -65,7 +65,7 @@ class InferRequestParserTest {
     rejected("""
         {"inputs": [{"name": "amount", "datatype": "FP32", "shape": [1, 1], "data": [1]},
                     {"name": "merchant", "datatype": "INT64", "shape": [1, 2], "data": [1.5, 2]}]}""",
-        "is not an INT64");
+        "1.5 is not an integer, as INT64 needs");
   }
 
   @Test

@@ -390,8 +390,9 @@ class ScheduleLoaderTest {
 
     @Test
     void unknown_datatype_of_input_0_on_line_4_lists_the_supported_ones() {
-      assertRejected(edit("datatype: FP32, shape: [-1, 30]", "datatype: FP16, shape: [-1, 30]"), 4,
-          "inputs[0].datatype", "unknown datatype 'FP16'; supported: FP32, FP64, INT32, INT64");
+      assertRejected(edit("datatype: FP32, shape: [-1, 30]", "datatype: FP8, shape: [-1, 30]"), 4,
+          "inputs[0].datatype", "unknown datatype 'FP8'; supported: BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16,"
+          + " INT32, INT64, FP16, FP32, FP64, BYTES");
     }
 
     @Test
