@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
     // Everything in one process (up), or each component on its own (see docs/processes.md).
     subcommands = {Main.Up.class, ScheduleCli.class, Main.Export.class, Main.Replay.class, Main.Bench.class,
         BrokerCommand.class, ProxyCommand.class, RendezvousCommand.class, RunnerCommand.class, DecoyCommand.class,
-        MonitorCommand.class})
+        MonitorCommand.class, Main.Soak.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
@@ -226,6 +226,56 @@ public final class Main implements Runnable {
         }
       }
       return 0;
+    }
+  }
+
+  @Command(name = "soak", mixinStandardHelpOptions = true,
+      description = "Start the embedded default, send steady open-loop load (loopback only) for a long time, "
+          + "sample the heap after GC and the sizes of the per-request tables, and write a Markdown report "
+          + "(docs/benchmark.md#soak).")
+  static final class Soak implements Callable<Integer> {
+
+    @Option(names = "--rate", defaultValue = "200", description = "Requests per second (default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Option(names = "--duration", defaultValue = "600",
+        description = "Seconds of sampled load (default: ${DEFAULT-VALUE}).")
+    int durationSeconds;
+
+    @Option(names = "--warm-up", defaultValue = "60",
+        description = "Seconds of load before the first sample (default: ${DEFAULT-VALUE}).")
+    int warmUpSeconds;
+
+    @Option(names = "--sample-every", defaultValue = "10",
+        description = "Seconds between samples (default: ${DEFAULT-VALUE}).")
+    int sampleSeconds;
+
+    @Option(names = "--problem", defaultValue = "breast-cancer", description = "Problem to score (default: ${DEFAULT-VALUE}).")
+    String problem;
+
+    @Option(names = "--rows", defaultValue = "model-runners/models/breast-cancer/reference.json",
+        description = "JSON file whose 'rows' are the inputs sent (default: ${DEFAULT-VALUE}).")
+    Path rows;
+
+    @Option(names = "--out", defaultValue = "bench/results", description = "Report directory (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      List<String> bodies = LoadGenerator.bodiesFromRows(Json.MAPPER.readTree(rows.toFile()).get("rows"), "features",
+          "FP32");
+      try (EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(
+          Path.of("target/soak-data-" + System.nanoTime()), Path.of("schedules"), EmbeddedSystem.loadRunners(
+              List.of(Path.of("model-runners/config"), Path.of("canary/config"))), "127.0.0.1", 0, null, 4, true,
+          500))) {
+        dev.rendezvous.bench.Soak.Report report = dev.rendezvous.bench.Soak.run(system,
+            new dev.rendezvous.bench.Soak.Settings(problem, rate, warmUpSeconds * 1000L, durationSeconds * 1000L,
+                sampleSeconds * 1000L, 30_000), bodies);
+        System.out.println("Report: " + report.write(out));
+        boolean bounded = report.heapBounded(2, 64L << 20);
+        System.out.println(bounded ? "heap bounded" : "heap grew: more than twice the heap after the warm-up + 64 MB");
+        return bounded ? 0 : 1;
+      }
     }
   }
 

@@ -1,6 +1,5 @@
 package dev.rendezvous.monitor;
 
-import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
@@ -11,6 +10,7 @@ import dev.rendezvous.runtime.Component;
 import dev.rendezvous.runtime.ConsumerLoop;
 import dev.rendezvous.runtime.ErrorPolicy;
 import dev.rendezvous.runtime.Health;
+import dev.rendezvous.runtime.OffPathFetch;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,8 +40,11 @@ import org.slf4j.LoggerFactory;
  * role; a drift alarm is logged as a warning when it starts and at info when it ends.
  *
  * <p>Its {@link ConsumerLoop} reads the scores topic in the monitor's own group from the latest offset (auto
- * commit: a restarted monitor builds new references anyway). Failed scores are ignored; a record that is not a
- * score is skipped and counted ({@code rdv_consumer_poison_skipped_total{loop="monitor-<problem>"}}).
+ * commit: a restarted monitor builds new references anyway), with the {@link OffPathFetch} settings. Failed
+ * scores are ignored; a record that is not a score is skipped and counted ({@code
+ * rdv_consumer_poison_skipped_total{loop="monitor-<problem>"}}). A monitor made without a Kafka cluster reads
+ * nothing itself and is fed through {@link #accept}, for instance by a reader that shares one scores consumer
+ * between the monitors and the score observer.
  */
 public final class ScoreMonitor implements Component {
 
@@ -127,7 +130,7 @@ public final class ScoreMonitor implements Component {
 
   private void handle(Batch<String, byte[]> batch) {
     for (ConsumerRecord<String, byte[]> r : batch) {
-      Score score = batch.decode(r, v -> Json.decode(v, Score.class));
+      Score score = batch.decode(r, Score::fromJson);
       if (score != null) {
         accept(score);
       }
@@ -210,8 +213,7 @@ public final class ScoreMonitor implements Component {
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
-    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "200");
-    return p;
+    return OffPathFetch.apply(p);
   }
 
   @Override

@@ -12,4 +12,18 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param outcome any JSON value: a number, a label or an object
  * @param recordedAtUs when the proxy received the outcome, epoch microseconds
  */
-public record Outcome(String requestId, String problem, JsonNode outcome, long recordedAtUs) {}
+public record Outcome(String requestId, String problem, JsonNode outcome, long recordedAtUs) {
+
+  /**
+   * Decodes an outcome as read from the outcomes topic and checks that it names its request.
+   *
+   * @throws RuntimeException naming what is wrong when the bytes are not such an outcome
+   */
+  public static Outcome fromJson(byte[] bytes) {
+    Outcome o = Json.decode(bytes, Outcome.class);
+    if (o == null || o.requestId == null || o.requestId.isBlank()) {
+      throw new IllegalArgumentException("not a valid Outcome: no requestId");
+    }
+    return o;
+  }
+}

@@ -31,6 +31,29 @@ public record Score(
     long scoredAtUs,
     long inferenceUs) {
 
+  /**
+   * Decodes a score as read from the scores topic and checks that it has what every reader relies on: a
+   * request id, a model id and version, a role, and outputs or an error.
+   *
+   * @throws RuntimeException (UncheckedIOException or IllegalArgumentException) naming what is wrong when the
+   *     bytes are not such a score; readers skip the record as poison
+   */
+  public static Score fromJson(byte[] bytes) {
+    Score s = Json.decode(bytes, Score.class);
+    String missing = s == null ? "anything (null)"
+        : s.requestId == null || s.requestId.isBlank() ? "requestId"
+        : s.modelId == null || s.modelId.isBlank() ? "modelId"
+        : s.modelVersion == null ? "modelVersion"
+        : s.role == null ? "role"
+        : s.outputs == null && s.error == null ? "outputs or error"
+        : s.outputs != null && s.outputs.contains(null) ? "outputs"
+        : null;
+    if (missing != null) {
+      throw new IllegalArgumentException("not a valid Score: no " + missing);
+    }
+    return s;
+  }
+
   public boolean failed() {
     return error != null;
   }

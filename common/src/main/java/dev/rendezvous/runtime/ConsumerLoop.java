@@ -47,9 +47,18 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Hooks (all optional, all run on the loop's thread): {@code onStart} before subscribing (a model's
  * warm-up), {@code onAssigned} / {@code onRevoked} in the rebalance callbacks, {@code flush} before a
- * {@link CommitPolicy.Kind#DURABLE} commit and {@code afterCommit} after it, {@code afterPoll} after every poll whether it returned records or
- * not (time-driven work), and {@code onStop} last, before the consumer is closed, whether the loop stopped
- * cleanly or on an error.
+ * {@link CommitPolicy.Kind#DURABLE} commit and {@code afterCommit} after it, {@code discard} when a DURABLE loop
+ * goes back to its last commit, {@code afterPoll} after every poll whether it returned records or not
+ * (time-driven work), and {@code onStop} last, before the consumer is closed, whether the loop stopped cleanly
+ * or on an error.
+ *
+ * <p>A {@link CommitPolicy.Kind#DURABLE} loop retries differently: the component's writes since the last commit
+ * may be half done when its handler, its flush or its {@code afterPoll} hook throws, so the loop asks it to
+ * {@code discard} them, seeks every partition back to its last commit, waits the backoff and polls again. What
+ * was handled since the last commit is thus handed again, once, and nothing after it is committed until a flush
+ * succeeds. The loop is not ready from the first failure until the next successful commit; when the error
+ * policy's retries (or its failing time) are spent it fails, whatever the policy says (skipping would commit
+ * what was not written).
  */
 public final class ConsumerLoop<K, V> implements Component {
 
@@ -80,6 +89,7 @@ public final class ConsumerLoop<K, V> implements Component {
   private final Thread thread;
   private final CompletableFuture<Void> assigned = new CompletableFuture<>();
   private final CompletableFuture<Void> caughtUp = new CompletableFuture<>();
+  private final CompletableFuture<Void> terminated = new CompletableFuture<>();
   private final CountDownLatch stopping = new CountDownLatch(1);
   private volatile boolean running = true;
   private volatile Health health = Health.down("not started");
@@ -91,8 +101,11 @@ public final class ConsumerLoop<K, V> implements Component {
 
   // DURABLE commit state, loop thread only.
   private final Map<TopicPartition, OffsetAndMetadata> handled = new HashMap<>();
+  private final Map<TopicPartition, Long> durable = new HashMap<>();
   private int handledSinceCommit;
   private long lastCommitUs;
+  private int failuresInARow;
+  private long failingSinceUs = -1;
 
   private final MeterRegistry registry;
   private final List<Meter> gauges = new ArrayList<>();
@@ -100,7 +113,7 @@ public final class ConsumerLoop<K, V> implements Component {
   private final Counter batchesCounter;
   private final Counter handlerErrors;
   private final Counter retries;
-  private final Counter poisonSkipped;
+  private final Map<String, Counter> poisonSkipped = new java.util.concurrent.ConcurrentHashMap<>();
   private final Counter batchesSkipped;
   private final Counter failures;
 
@@ -130,8 +143,9 @@ public final class ConsumerLoop<K, V> implements Component {
     this.batchesCounter = counter("rdv.consumer.batches", "Non-empty polls handled (or skipped) by the loop");
     this.handlerErrors = counter("rdv.consumer.handler.errors", "Times the loop's handler threw on a batch");
     this.retries = counter("rdv.consumer.retries", "Batches handed again to the handler after a backoff");
-    this.poisonSkipped = counter("rdv.consumer.poison.skipped",
-        "Records skipped because the handler could not decode them");
+    for (String topic : knownTopics(b)) {
+      poisonCounter(topic);
+    }
     this.batchesSkipped = counter("rdv.consumer.batches.skipped",
         "Batches given up after the last retry and skipped (their records were not handled)");
     this.failures = counter("rdv.consumer.failures", "Times the loop stopped on an error (it then reads nothing)");
@@ -140,7 +154,8 @@ public final class ConsumerLoop<K, V> implements Component {
             + "after it failed or stopped")
         .tag("loop", name).register(registry));
     gauges.add(Gauge.builder("rdv.consumer.lag", lag, AtomicLong::get).baseUnit("records")
-        .description("Records not yet read by the loop, summed over its partitions (measured twice a second)")
+        .description("Records not yet read by the loop, summed over its partitions (measured twice a second); for a "
+            + "loop that commits only what is durable, records not yet committed")
         .tag("loop", name).register(registry));
     this.thread = new Thread(this::run, name);
     this.thread.setDaemon(true);
@@ -148,6 +163,28 @@ public final class ConsumerLoop<K, V> implements Component {
 
   private Counter counter(String meter, String description) {
     return Counter.builder(meter).description(description).tag("loop", name).register(registry);
+  }
+
+  /** Registered for every topic known at build time, so that its series exists at 0 before the first poison. */
+  private Counter poisonCounter(String topic) {
+    return poisonSkipped.computeIfAbsent(topic, t -> Counter.builder("rdv.consumer.poison.skipped")
+        .description("Records skipped because the handler could not decode them or they were not what the topic "
+            + "holds")
+        .tags("loop", name, "topic", t).register(registry));
+  }
+
+  private static java.util.Set<String> knownTopics(Builder<?, ?> b) {
+    java.util.Set<String> topics = new java.util.TreeSet<>();
+    if (b.subscribeTopics != null) {
+      topics.addAll(b.subscribeTopics);
+    }
+    if (b.assignTopics != null) {
+      topics.addAll(b.assignTopics);
+    }
+    if (b.assignPartitions != null) {
+      b.assignPartitions.forEach(tp -> topics.add(tp.topic()));
+    }
+    return topics;
   }
 
   /**
@@ -193,12 +230,24 @@ public final class ConsumerLoop<K, V> implements Component {
     return health;
   }
 
+  /**
+   * Completes when the loop's thread has ended: normally after {@link #close}, exceptionally with the error
+   * when the loop failed. A process whose component must not stop silently exits on the latter.
+   */
+  public CompletableFuture<Void> terminated() {
+    return terminated;
+  }
+
   /** Why the loop stopped, or null while it runs or after a clean stop. */
   public Throwable failure() {
     return failure;
   }
 
-  /** Records not yet read, summed over the loop's partitions, as last measured (twice a second). */
+  /**
+   * Records not yet read, summed over the loop's partitions, as last measured (twice a second); for a {@link
+   * CommitPolicy.Kind#DURABLE} loop, records not yet committed (read or not), which is what a failing flush holds
+   * back.
+   */
   public long lag() {
     return lag.get();
   }
@@ -209,14 +258,20 @@ public final class ConsumerLoop<K, V> implements Component {
   }
 
   /**
-   * For a {@link CommitPolicy.Kind#DURABLE} loop: flush and commit what has been handled, now. Call on the
-   * loop's thread only (from the handler or a hook).
+   * For a {@link CommitPolicy.Kind#DURABLE} loop: flush, and commit what has been handled, now; the flush runs
+   * even when nothing was handled since the last commit, so the caller need not flush again. Call on the loop's
+   * thread only (from the handler or a hook); a failure is thrown to the caller, whose own failure makes the
+   * loop go back to its last commit.
    */
   public void commitNow() throws Exception {
     if (Thread.currentThread() != thread) {
       throw new IllegalStateException("commitNow is for the thread of consumer loop " + name);
     }
-    commitDurable();
+    if (handled.isEmpty()) {
+      spec.flush.run();
+    } else {
+      commitDurable();
+    }
   }
 
   private void run() {
@@ -266,6 +321,9 @@ public final class ConsumerLoop<K, V> implements Component {
       health = Health.down("stopped");
       assigned.completeExceptionally(new IllegalStateException("consumer loop " + name + " stopped"));
       caughtUp.completeExceptionally(new IllegalStateException("consumer loop " + name + " stopped"));
+      terminated.complete(null);
+    } else {
+      terminated.completeExceptionally(failure);
     }
   }
 
@@ -282,8 +340,13 @@ public final class ConsumerLoop<K, V> implements Component {
             } catch (WakeupException e) {
               throw e;
             } catch (Exception e) {
-              throw new IllegalStateException("cannot commit on revocation of " + partitions + ": " + e, e);
+              // The next owner starts after the last commit; what this member kept reads again from there too.
+              LOG.warn("consumer loop {} could not flush on revocation of {} ({}); nothing since the last commit is "
+                  + "committed, and it is read again", name, partitions, e.toString());
+              failing(e);
+              discardSinceCommit();
             }
+            partitions.forEach(durable::remove);
           } else {
             handled.clear();
           }
@@ -293,12 +356,13 @@ public final class ConsumerLoop<K, V> implements Component {
         public void onPartitionsLost(Collection<TopicPartition> partitions) {
           // Lost, not revoked: another member may own them already, so committing would be wrong.
           partitions.forEach(handled::remove);
+          partitions.forEach(durable::remove);
           spec.onRevoked.accept(partitions);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-          partitions.forEach(consumer::position);
+          partitions.forEach(tp -> durable.put(tp, consumer.position(tp)));
           spec.onAssigned.accept(partitions);
           if (!assigned.isDone()) {
             health = Health.up();
@@ -330,7 +394,7 @@ public final class ConsumerLoop<K, V> implements Component {
       case END -> consumer.seekToEnd(partitions);
       case COMMITTED -> { }
     }
-    partitions.forEach(consumer::position);
+    partitions.forEach(tp -> durable.put(tp, consumer.position(tp)));
     catchUpTo = new HashMap<>(consumer.endOffsets(partitions));
     spec.onAssigned.accept(partitions);
     health = Health.up();
@@ -340,7 +404,12 @@ public final class ConsumerLoop<K, V> implements Component {
 
   private void handle(ConsumerRecords<K, V> records) throws Exception {
     Batch<K, V> batch = new Batch<>(records, this::poison);
+    if (spec.commit.kind() == CommitPolicy.Kind.DURABLE) {
+      handleDurable(batch);
+      return;
+    }
     ErrorPolicy errors = spec.errors;
+    long firstFailureUs = 0;
     for (int attempt = 0; ; attempt++) {
       try {
         handler.handle(batch);
@@ -349,7 +418,10 @@ public final class ConsumerLoop<K, V> implements Component {
         throw e; // a stop, not a handler error
       } catch (Exception e) {
         handlerErrors.increment();
-        if (attempt >= errors.maxRetries()) {
+        if (attempt == 0) {
+          firstFailureUs = clock.nowMicros();
+        }
+        if (errors.exhausted(attempt + 1, Duration.ofNanos((clock.nowMicros() - firstFailureUs) * 1_000))) {
           if (errors.whenExhausted() == ErrorPolicy.Exhausted.SKIP) {
             batchesSkipped.increment();
             LOG.error("consumer loop {} skips the batch {} ({} records) after {} failures: {}", name,
@@ -373,13 +445,76 @@ public final class ConsumerLoop<K, V> implements Component {
     health = Health.up();
     recordsCounter.increment(batch.count());
     batchesCounter.increment();
-    switch (spec.commit.kind()) {
-      case AFTER_BATCH -> consumer.commitSync(batch.nextOffsets());
-      case DURABLE -> {
-        handled.putAll(batch.nextOffsets());
-        handledSinceCommit += batch.count();
+    if (spec.commit.kind() == CommitPolicy.Kind.AFTER_BATCH) {
+      consumer.commitSync(batch.nextOffsets());
+    }
+  }
+
+  private void handleDurable(Batch<K, V> batch) throws Exception {
+    try {
+      handler.handle(batch);
+    } catch (WakeupException e) {
+      throw e;
+    } catch (Exception e) {
+      handlerErrors.increment();
+      rewind(e, "the batch " + batch.describe());
+      return;
+    }
+    if (failingSinceUs < 0) {
+      health = Health.up();
+    }
+    recordsCounter.increment(batch.count());
+    batchesCounter.increment();
+    handled.putAll(batch.nextOffsets());
+    handledSinceCommit += batch.count();
+  }
+
+  /**
+   * After a failure of a DURABLE loop's handler, flush or hook: drops what was handled since the last commit
+   * (the component discards its writes, the partitions go back to their last commit), then fails the loop when
+   * the error policy says so, or waits the backoff. The next poll reads from the last commit.
+   */
+  private void rewind(Exception e, String what) throws Exception {
+    int failures = failing(e);
+    discardSinceCommit();
+    ErrorPolicy errors = spec.errors;
+    Duration failingFor = Duration.ofNanos((clock.nowMicros() - failingSinceUs) * 1_000);
+    if (errors.exhausted(failures, failingFor)) {
+      throw new IllegalStateException("gave up after " + failures + " failure(s) in " + failingFor.toMillis()
+          + " ms, the last on " + what + ": " + e, e);
+    }
+    Duration wait = errors.backoff(failures);
+    health = Health.down("retrying from the last commit after " + failures + " failure(s) in "
+        + failingFor.toMillis() + " ms, the last on " + what + ": " + e);
+    LOG.warn("consumer loop {}: {} failed ({}); nothing since the last commit is committed: it is read again from "
+        + "there in {} ms (failure {} in a row)", name, what, e.toString(), wait.toMillis(), failures);
+    if (!stopping.await(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+      retries.increment();
+    }
+  }
+
+  /** Counts a failure of the current run of failures and returns how many there were in a row. */
+  private int failing(Exception e) {
+    if (failingSinceUs < 0) {
+      failingSinceUs = clock.nowMicros();
+    }
+    health = Health.down("failing: " + e);
+    return ++failuresInARow;
+  }
+
+  private void discardSinceCommit() {
+    try {
+      spec.discard.run();
+    } catch (Exception e) {
+      LOG.warn("consumer loop {}: discard hook failed: {}", name, e.toString(), e);
+    }
+    handled.clear();
+    handledSinceCommit = 0;
+    for (TopicPartition tp : consumer.assignment()) {
+      Long offset = durable.get(tp);
+      if (offset != null) {
+        consumer.seek(tp, offset);
       }
-      default -> { }
     }
   }
 
@@ -393,7 +528,7 @@ public final class ConsumerLoop<K, V> implements Component {
 
   private void poison(ConsumerRecord<?, ?> record, Exception cause) {
     lastPoisoned = new Poisoned(record.topic(), record.partition(), record.offset(), cause.toString());
-    poisonSkipped.increment();
+    poisonCounter(record.topic()).increment();
     LOG.warn("consumer loop {} skips the record at {}-{} offset {}: it cannot be used ({})", name, record.topic(),
         record.partition(), record.offset(), cause.toString());
   }
@@ -401,14 +536,24 @@ public final class ConsumerLoop<K, V> implements Component {
   private void afterPoll() throws Exception {
     checkCaughtUp();
     measureLag();
-    spec.afterPoll.run();
-    if (spec.commit.kind() == CommitPolicy.Kind.DURABLE && !handled.isEmpty()
-        && (handledSinceCommit >= spec.commit.maxRecords()
-            || clock.nowMicros() - lastCommitUs >= spec.commit.maxInterval().toNanos() / 1_000)) {
-      commitDurable();
+    if (spec.commit.kind() != CommitPolicy.Kind.DURABLE) {
+      spec.afterPoll.run();
+      return;
+    }
+    try {
+      spec.afterPoll.run();
+      if (!handled.isEmpty() && (handledSinceCommit >= spec.commit.maxRecords()
+          || clock.nowMicros() - lastCommitUs >= spec.commit.maxInterval().toNanos() / 1_000)) {
+        commitDurable();
+      }
+    } catch (WakeupException e) {
+      throw e;
+    } catch (Exception e) {
+      rewind(e, "the flush and commit");
     }
   }
 
+  /** Flushes and commits what was handled; does nothing when nothing was handled since the last commit. */
   private void commitDurable() throws Exception {
     if (handled.isEmpty()) {
       return;
@@ -416,9 +561,17 @@ public final class ConsumerLoop<K, V> implements Component {
     spec.flush.run();
     consumer.commitSync(handled);
     int records = handledSinceCommit;
+    handled.forEach((tp, next) -> durable.put(tp, next.offset()));
     handled.clear();
     handledSinceCommit = 0;
     lastCommitUs = clock.nowMicros();
+    if (failingSinceUs >= 0) {
+      LOG.info("consumer loop {} recovered after {} failure(s) in {} ms: committed again", name, failuresInARow,
+          (clock.nowMicros() - failingSinceUs) / 1000);
+      failingSinceUs = -1;
+      failuresInARow = 0;
+      health = Health.up();
+    }
     spec.afterCommit.accept(records);
   }
 
@@ -448,9 +601,14 @@ public final class ConsumerLoop<K, V> implements Component {
     lagMeasuredAtNanos = now;
     long sum = 0;
     Set<TopicPartition> assignment = consumer.assignment();
+    boolean durableLoop = spec.commit.kind() == CommitPolicy.Kind.DURABLE;
     for (TopicPartition tp : assignment) {
       OptionalLong l = consumer.currentLag(tp);
       sum += l.orElse(0);
+      Long committedAt = durableLoop ? durable.get(tp) : null;
+      if (committedAt != null && l.isPresent()) {
+        sum += Math.max(0, consumer.position(tp) - committedAt); // read but not durable yet
+      }
     }
     lag.set(sum);
   }
@@ -515,6 +673,7 @@ public final class ConsumerLoop<K, V> implements Component {
     private Consumer<Collection<TopicPartition>> onAssigned = p -> { };
     private Consumer<Collection<TopicPartition>> onRevoked = p -> { };
     private Hook flush = () -> { };
+    private Hook discard = () -> { };
     private java.util.function.IntConsumer afterCommit = n -> { };
     private Hook afterPoll = () -> { };
     private Hook onStop = () -> { };
@@ -600,6 +759,15 @@ public final class ConsumerLoop<K, V> implements Component {
     /** Makes every handled record durable; runs before each {@link CommitPolicy.Kind#DURABLE} commit. */
     public Builder<K, V> flush(Hook hook) {
       this.flush = Objects.requireNonNull(hook);
+      return this;
+    }
+
+    /**
+     * Drops what the component wrote since its last successful flush; run when a {@link CommitPolicy.Kind#DURABLE}
+     * loop goes back to its last commit after a failure, before the records are read again.
+     */
+    public Builder<K, V> discard(Hook hook) {
+      this.discard = Objects.requireNonNull(hook);
       return this;
     }
 

@@ -9,8 +9,13 @@ import java.util.Objects;
  * {@code maxRetries} times; then either skip the batch (counted and logged, offsets move past it) or fail
  * the loop (it stops reading, its health turns not-ready, the failure is counted and logged). While it
  * retries, the loop's health is not-ready and says why.
+ *
+ * <p>{@code maxFailingTime}, when not null, also ends the retries once this long has passed since the first
+ * failure of the current run of failures, however many retries that took: a component that can wait for a
+ * fault to clear (a full disk) retries for a time rather than a count.
  */
-public record ErrorPolicy(int maxRetries, Duration initialBackoff, Duration maxBackoff, Exhausted whenExhausted) {
+public record ErrorPolicy(int maxRetries, Duration initialBackoff, Duration maxBackoff, Exhausted whenExhausted,
+    Duration maxFailingTime) {
 
   /** What to do with a batch whose retries are spent. */
   public enum Exhausted {
@@ -31,6 +36,28 @@ public record ErrorPolicy(int maxRetries, Duration initialBackoff, Duration maxB
       throw new IllegalArgumentException("backoff must satisfy 0 <= initial <= max, was " + initialBackoff
           + " and " + maxBackoff);
     }
+    if (maxFailingTime != null && maxFailingTime.isNegative()) {
+      throw new IllegalArgumentException("maxFailingTime must not be negative, was " + maxFailingTime);
+    }
+  }
+
+  /** A policy bounded by the number of retries only. */
+  public ErrorPolicy(int maxRetries, Duration initialBackoff, Duration maxBackoff, Exhausted whenExhausted) {
+    this(maxRetries, initialBackoff, maxBackoff, whenExhausted, null);
+  }
+
+  /**
+   * Retries from 100 ms up to 5 s apart for as long as {@code maxFailingTime} (null: for ever), then the given
+   * action.
+   */
+  public static ErrorPolicy retryFor(Duration maxFailingTime, Exhausted whenExhausted) {
+    return new ErrorPolicy(Integer.MAX_VALUE, Duration.ofMillis(100), Duration.ofSeconds(5), whenExhausted,
+        maxFailingTime);
+  }
+
+  /** Whether the retries are spent after {@code failures} failures in a row, the first {@code failingFor} ago. */
+  public boolean exhausted(int failures, Duration failingFor) {
+    return failures > maxRetries || (maxFailingTime != null && failingFor.compareTo(maxFailingTime) >= 0);
   }
 
   /** Five retries from 100 ms up to 5 s (about 3 s in all), then the given action. */

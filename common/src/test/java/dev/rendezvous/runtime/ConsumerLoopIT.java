@@ -278,6 +278,48 @@ class ConsumerLoopIT {
   }
 
   @Test
+  void a_durable_loop_whose_flush_fails_discards_and_reads_again_from_its_last_commit_once() throws Exception {
+    String topic = topic("durable-fail");
+    send(topic, 0, 20);
+    List<String> unsynced = Collections.synchronizedList(new ArrayList<>());
+    List<String> durable = Collections.synchronizedList(new ArrayList<>());
+    AtomicInteger flushes = new AtomicInteger();
+    List<Boolean> readyWhileFailing = Collections.synchronizedList(new ArrayList<>());
+    java.util.concurrent.atomic.AtomicReference<ConsumerLoop<String, String>> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    try (ConsumerLoop<String, String> loop = builder("durable-fail", group("durable-fail-group"),
+        b -> b.forEach(r -> unsynced.add(r.value())))
+        .subscribe(List.of(topic)).commit(CommitPolicy.durable(1_000_000, Duration.ofMillis(50)))
+        .errors(ErrorPolicy.retryFor(null, ErrorPolicy.Exhausted.FAIL))
+        .flush(() -> {
+          if (flushes.incrementAndGet() <= 2) {
+            readyWhileFailing.add(self.get().health().ready());
+            throw new java.io.IOException("No space left on device");
+          }
+          durable.addAll(unsynced);
+          unsynced.clear();
+        })
+        .discard(unsynced::clear)
+        .build()) {
+      self.set(loop);
+      loop.start();
+      await(() -> {
+        try {
+          return committed("durable-fail-group", topic) == 20;
+        } catch (Exception e) {
+          return false;
+        }
+      });
+      assertThat(durable).as("each record made durable once, after two failed flushes")
+          .containsExactlyInAnyOrderElementsOf(values(0, 20));
+      assertThat(readyWhileFailing).as("ready at the first flush, not ready at the retry").containsExactly(true, false);
+      assertThat(count("rdv.consumer.retries", "durable-fail")).isEqualTo(2);
+      assertThat(count("rdv.consumer.failures", "durable-fail")).isZero();
+      await(() -> loop.health().ready());
+    }
+  }
+
+  @Test
   void close_stops_a_loop_that_waits_in_poll_or_in_a_backoff_within_a_bound() throws Exception {
     String topic = topic("stop");
     ConsumerLoop<String, String> idle = builder("stop-idle", noGroup(), b -> { })

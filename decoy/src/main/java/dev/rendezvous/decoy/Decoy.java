@@ -2,7 +2,8 @@ package dev.rendezvous.decoy;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
-import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Outcome;
+import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
@@ -10,11 +11,15 @@ import dev.rendezvous.runtime.Component;
 import dev.rendezvous.runtime.ConsumerLoop;
 import dev.rendezvous.runtime.ErrorPolicy;
 import dev.rendezvous.runtime.Health;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -38,12 +43,19 @@ import org.slf4j.LoggerFactory;
  * CommitPolicy.Kind#DURABLE}) only after the records before them were written and forced to disk: every
  * {@code flushIntervalMs} or {@code flushMaxRecords}, when partitions are revoked (another member takes over
  * from exactly what is on disk) and on stop. A crash at any moment loses no record: what was not committed is
- * read again and written again, and {@link ArchiveReader#readDistinct} drops the second copy. A batch that
- * cannot be written (a full disk) is retried with backoff; when the retries are spent the decoy stops reading
- * and says so: its health turns not-ready, {@code rdv_consumer_failures_total{loop="decoy-<problem>"}} counts
- * it, and the error is logged; nothing after the last commit is lost, a restart reads it again. A new group
- * starts at the earliest offset Kafka still holds, so a decoy started late archives history. The decoy never
- * writes to Kafka.
+ * read again and written again, and {@link ArchiveReader#readDistinct} drops the second copy.
+ *
+ * <p>A full disk: when a write or a sync fails, the decoy cuts its segments back to what was last synced, its
+ * loop goes back to the last commit and, after a backoff (0.1 s doubling to 5 s), reads and writes from there
+ * again, so every record still lands in the archive once. Meanwhile it is not ready, {@code
+ * rdv_decoy_failing{problem}} is 1 and {@code rdv_decoy_write_failures_total} counts the failures; once the
+ * disk has room the next sync succeeds and it is ready again by itself. After {@link DecoyConfig#failAfterMs}
+ * of failing (when not 0) it gives up: it stops reading, its health says why, {@code
+ * rdv_consumer_failures_total{loop="decoy-<problem>"}} counts it and {@link #terminated()} completes
+ * exceptionally, for the process to exit; a restart reads again from the last commit. A record that is not a
+ * request, score or outcome is skipped, counted ({@code rdv_consumer_poison_skipped_total{loop, topic}}) and
+ * logged with its offset. A new group starts at the earliest offset Kafka still holds, so a decoy started late
+ * archives history. The decoy never writes to Kafka.
  */
 public final class Decoy implements Component {
 
@@ -58,6 +70,15 @@ public final class Decoy implements Component {
   private final AtomicLong archived = new AtomicLong();
   private final AtomicLong skippedWarmUp = new AtomicLong();
   private final AtomicLong committed = new AtomicLong();
+  private final MeterRegistry metrics;
+  private final Map<Kind, Counter> archivedCounters = new EnumMap<>(Kind.class);
+  private final Counter writeFailures;
+  private final List<Meter> gauges = new ArrayList<>();
+  private volatile boolean failing;
+  private volatile long lastFailureMs;
+  private volatile String lastError;
+  // Loop thread only: lines appended since the last sync, per kind; durable (and counted) once it succeeds.
+  private final Map<Kind, Integer> unsynced = new EnumMap<>(Kind.class);
   private long nextSweepMs;
 
   /** A decoy whose consumer meters are kept but not exported; for tools and tests. */
@@ -65,9 +86,16 @@ public final class Decoy implements Component {
     this(config, bootstrapServers, clock, new SimpleMeterRegistry());
   }
 
-  /** A decoy whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}. */
+  /** A decoy that registers its {@code rdv_decoy_*} and its loop's {@code rdv_consumer_*} meters with {@code metrics}. */
   public Decoy(DecoyConfig config, String bootstrapServers, Clock clock, MeterRegistry metrics) {
+    this(config, bootstrapServers, clock, metrics, SegmentWriter.FileOpener.DEFAULT);
+  }
+
+  /** The same, opening its segment files through {@code files} (tests put a disk that fills up there). */
+  Decoy(DecoyConfig config, String bootstrapServers, Clock clock, MeterRegistry metrics,
+      SegmentWriter.FileOpener files) {
     this.config = config;
+    this.metrics = metrics;
     this.clock = clock;
     this.topics = Topics.of(config.problem());
     this.layout = new ArchiveLayout(config.archiveDir());
@@ -75,13 +103,26 @@ public final class Decoy implements Component {
         + Integer.toString(ThreadLocalRandom.current().nextInt(36 * 36 * 36), 36);
     for (Kind kind : List.of(Kind.INPUT, Kind.SCORE, Kind.OUTCOME)) {
       writers.put(kind, new SegmentWriter(layout, config.problem(), kind, writerId, config.segmentMaxBytes(),
-          config.segmentMaxAgeMs(), clock));
+          config.segmentMaxAgeMs(), clock, files));
+      archivedCounters.put(kind, Counter.builder("rdv.decoy.archived")
+          .description("Records archived and synced to disk (a record read again after a crash counts again)")
+          .tags("problem", config.problem(), "kind", kind.name().toLowerCase()).register(metrics));
     }
+    this.writeFailures = Counter.builder("rdv.decoy.write.failures")
+        .description("Times the archive could not be written or synced (a full disk); each is retried")
+        .tag("problem", config.problem()).register(metrics);
+    gauges.add(Gauge.builder("rdv.decoy.failing", this, d -> d.failing ? 1 : 0)
+        .description("1 from a failed write or sync until the next successful commit, else 0")
+        .tag("problem", config.problem()).register(metrics));
+    gauges.add(Gauge.builder("rdv.decoy.last.failure.timestamp", this, d -> d.lastFailureMs / 1000.0)
+        .baseUnit("seconds").description("When the archive last failed to be written, epoch seconds; 0: never")
+        .tag("problem", config.problem()).register(metrics));
     this.loop = ConsumerLoop.builder("decoy-" + config.problem(), consumerProps(bootstrapServers, config),
             new StringDeserializer(), new ByteArrayDeserializer(), this::archive)
         .subscribe(List.of(topics.input(), topics.scores(), topics.outcomes()))
         .commit(CommitPolicy.durable(config.flushMaxRecords(), Duration.ofMillis(config.flushIntervalMs())))
-        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.FAIL))
+        .errors(ErrorPolicy.retryFor(config.failAfterMs() == 0 ? null : Duration.ofMillis(config.failAfterMs()),
+            ErrorPolicy.Exhausted.FAIL))
         .pollTimeout(Duration.ofMillis(100))
         .clock(clock)
         .metrics(metrics)
@@ -92,7 +133,8 @@ public final class Decoy implements Component {
           }
         })
         .flush(this::sync)
-        .afterCommit(committed::addAndGet)
+        .discard(this::discardUnsynced)
+        .afterCommit(this::committed)
         .afterPoll(this::sweepIfDue)
         .onStop(this::closeWriters)
         .build();
@@ -114,7 +156,15 @@ public final class Decoy implements Component {
     return loop.name();
   }
 
-  /** Not ready before its partitions are assigned, while a batch it could not write is retried, and after it gave up. */
+  /**
+   * Completes when the decoy has stopped: normally after {@link #close}, exceptionally when it gave up on a
+   * failing archive ({@link DecoyConfig#failAfterMs}).
+   */
+  public CompletableFuture<Void> terminated() {
+    return loop.terminated();
+  }
+
+  /** Not ready before its partitions are assigned, while it cannot write (from the first failure until it commits again), and after it gave up. */
   @Override
   public Health health() {
     return loop.health();
@@ -124,7 +174,17 @@ public final class Decoy implements Component {
     return config;
   }
 
-  /** Records written to the archive (a record read twice after a crash counts twice). */
+  /** The last error writing the archive, or null if there was none. */
+  public String lastError() {
+    return lastError;
+  }
+
+  /** True from a failed write or sync until the next successful commit. */
+  public boolean failing() {
+    return failing;
+  }
+
+  /** Records written to the archive and synced (a record read twice after a crash counts twice). */
   public long archived() {
     return archived.get();
   }
@@ -141,44 +201,46 @@ public final class Decoy implements Component {
 
   private void archive(Batch<String, byte[]> batch) {
     for (ConsumerRecord<String, byte[]> r : batch) {
-      archive(r);
+      archive(batch, r);
     }
   }
 
-  private void archive(ConsumerRecord<String, byte[]> r) {
+  private void archive(Batch<String, byte[]> batch, ConsumerRecord<String, byte[]> r) {
     Kind kind = r.topic().equals(topics.input()) ? Kind.INPUT
         : r.topic().equals(topics.scores()) ? Kind.SCORE : Kind.OUTCOME;
+    // The models skip what does not decode, and so does the archive: it holds what the models saw.
+    Object message = batch.decode(r, v -> switch (kind) {
+      case INPUT -> InferenceRequest.fromJson(v);
+      case SCORE -> Score.fromJson(v);
+      default -> Outcome.fromJson(v);
+    });
+    if (message == null) {
+      return;
+    }
     String requestId = r.key() == null ? "" : r.key();
     String clientId = null;
     long receivedAt = 0;
     long deadlineAt = 0;
     boolean warmUp = false;
-    if (kind == Kind.INPUT && r.value() != null) {
-      try {
-        InferenceRequest request = Json.decode(r.value(), InferenceRequest.class);
-        requestId = request.requestId();
-        clientId = request.clientId();
-        receivedAt = request.receivedAtUs();
-        deadlineAt = request.deadlineAtUs();
-        warmUp = dev.rendezvous.common.WarmUp.isWarmUp(requestId);
-      } catch (RuntimeException e) {
-        // Kept all the same: the archive is for debugging too, and this record reached the models.
-        LOG.warn("decoy: input record at {}-{} offset {} is not a valid request ({}); archived as it is",
-            r.topic(), r.partition(), r.offset(), e.getMessage());
-      }
+    if (message instanceof InferenceRequest request) {
+      requestId = request.requestId();
+      clientId = request.clientId();
+      receivedAt = request.receivedAtUs();
+      deadlineAt = request.deadlineAtUs();
+      warmUp = dev.rendezvous.common.WarmUp.isWarmUp(requestId);
     }
     if (warmUp && !config.recordWarmUp()) {
       skippedWarmUp.incrementAndGet();
-    } else if (r.value() != null) {
-      ArchivedRecord a = new ArchivedRecord(kind, requestId, clientId, receivedAt, deadlineAt, warmUp, r.topic(),
-          r.partition(), r.offset(), r.timestamp(), clock.nowMicros(), r.value());
-      try {
-        writers.get(kind).append(a.toLine());
-      } catch (IOException e) {
-        throw new UncheckedIOException("decoy cannot write its archive under " + layout.root(), e);
-      }
-      archived.incrementAndGet();
+      return;
     }
+    ArchivedRecord a = new ArchivedRecord(kind, requestId, clientId, receivedAt, deadlineAt, warmUp, r.topic(),
+        r.partition(), r.offset(), r.timestamp(), clock.nowMicros(), r.value());
+    try {
+      writers.get(kind).append(a.toLine());
+    } catch (IOException e) {
+      throw failed(new UncheckedIOException("decoy cannot write its archive under " + layout.root() + ": " + e, e));
+    }
+    unsynced.merge(kind, 1, Integer::sum);
   }
 
   /** Forces everything written so far to disk; the loop commits the offsets after it. */
@@ -188,16 +250,45 @@ public final class Decoy implements Component {
         w.sync();
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("decoy cannot sync its archive under " + layout.root(), e);
+      throw failed(new UncheckedIOException("decoy cannot sync its archive under " + layout.root() + ": " + e, e));
+    }
+    unsynced.forEach((kind, n) -> {
+      archivedCounters.get(kind).increment(n);
+      archived.addAndGet(n);
+    });
+    unsynced.clear();
+  }
+
+  private RuntimeException failed(RuntimeException e) {
+    writeFailures.increment();
+    failing = true;
+    lastFailureMs = nowMs();
+    lastError = e.getMessage();
+    return e;
+  }
+
+  /** The loop goes back to its last commit: what was written since the last sync is written again, so cut it. */
+  private void discardUnsynced() {
+    for (SegmentWriter w : writers.values()) {
+      w.discardUnsynced();
+    }
+    unsynced.clear();
+  }
+
+  private void committed(int records) {
+    committed.addAndGet(records);
+    if (failing) {
+      failing = false;
+      LOG.info("decoy for {} writes its archive again", config.problem());
     }
   }
 
   private void sweepIfDue() throws Exception {
     long now = nowMs();
     if (now >= nextSweepMs) {
-      // Close segments that have aged while idle first, so that retention never deletes an open file.
+      // Close segments that have aged while idle first (commitNow syncs, which rotates them), so that
+      // retention never deletes an open file.
       loop.commitNow();
-      sync();
       Retention.sweep(layout, config.problem(), now, config.retentionHours());
       nextSweepMs = now + 600_000L;
     }
@@ -236,5 +327,7 @@ public final class Decoy implements Component {
   @Override
   public void close() throws InterruptedException {
     loop.close();
+    gauges.forEach(metrics::remove);
+    gauges.clear();
   }
 }

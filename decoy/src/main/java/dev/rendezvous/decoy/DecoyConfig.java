@@ -16,9 +16,13 @@ import java.nio.file.Path;
  * @param retentionHours hour directories older than this are deleted (168, a week; 0 keeps everything)
  * @param recordWarmUp false (the default) skips the launcher's warm-up requests; true archives them with
  *     {@code "warm_up": true}
+ * @param failAfterMs when the archive cannot be written (a full disk), the decoy retries, not ready, for this
+ *     long and then stops reading and reports the failure (a decoy process then exits with status 1); 0 (the
+ *     default here and in the embedded launcher) retries for as long as it takes
  */
 public record DecoyConfig(String problem, Path archiveDir, String groupId, long segmentMaxBytes,
-    long segmentMaxAgeMs, long flushIntervalMs, int flushMaxRecords, int retentionHours, boolean recordWarmUp) {
+    long segmentMaxAgeMs, long flushIntervalMs, int flushMaxRecords, int retentionHours, boolean recordWarmUp,
+    long failAfterMs) {
 
   public DecoyConfig {
     if (segmentMaxBytes < 1 || segmentMaxAgeMs < 1 || flushIntervalMs < 1 || flushMaxRecords < 1) {
@@ -27,30 +31,43 @@ public record DecoyConfig(String problem, Path archiveDir, String groupId, long 
     if (retentionHours < 0) {
       throw new IllegalArgumentException("retention_hours must not be negative");
     }
+    if (failAfterMs < 0) {
+      throw new IllegalArgumentException("fail_after_ms must not be negative");
+    }
   }
 
   public static DecoyConfig defaults(String problem, Path archiveDir) {
     return new DecoyConfig(problem, archiveDir, "rdv." + problem + ".decoy", 128L << 20, 15 * 60_000L, 200, 5000,
-        168, false);
+        168, false, 0);
   }
 
   public DecoyConfig withFlushIntervalMs(long ms) {
     return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, ms, flushMaxRecords,
-        retentionHours, recordWarmUp);
+        retentionHours, recordWarmUp, failAfterMs);
   }
 
   public DecoyConfig withSegmentMaxBytes(long bytes) {
     return new DecoyConfig(problem, archiveDir, groupId, bytes, segmentMaxAgeMs, flushIntervalMs, flushMaxRecords,
-        retentionHours, recordWarmUp);
+        retentionHours, recordWarmUp, failAfterMs);
   }
 
   public DecoyConfig withRetentionHours(int hours) {
     return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, hours, recordWarmUp);
+        flushMaxRecords, hours, recordWarmUp, failAfterMs);
   }
 
   public DecoyConfig withRecordWarmUp(boolean record) {
     return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, retentionHours, record);
+        flushMaxRecords, retentionHours, record, failAfterMs);
+  }
+
+  public DecoyConfig withFlushMaxRecords(int records) {
+    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs, records,
+        retentionHours, recordWarmUp, failAfterMs);
+  }
+
+  public DecoyConfig withFailAfterMs(long ms) {
+    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
+        flushMaxRecords, retentionHours, recordWarmUp, ms);
   }
 }

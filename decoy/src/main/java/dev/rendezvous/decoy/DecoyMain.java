@@ -38,6 +38,11 @@ public final class DecoyMain implements Callable<Integer> {
   @Option(names = "--record-warm-up", description = "Archive the launcher's warm-up requests, flagged.")
   boolean recordWarmUp;
 
+  @Option(names = "--fail-after-ms", defaultValue = "600000",
+      description = "Exit with status 1 when the archive could not be written for this long; 0 retries for ever "
+          + "(default: ${DEFAULT-VALUE}).")
+  long failAfterMs;
+
   public static void main(String[] args) {
     System.exit(new CommandLine(new DecoyMain()).execute(args));
   }
@@ -45,8 +50,9 @@ public final class DecoyMain implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DecoyConfig config = DecoyConfig.defaults(problem, archive).withFlushIntervalMs(flushIntervalMs)
-        .withRetentionHours(retentionHours).withRecordWarmUp(recordWarmUp);
+        .withRetentionHours(retentionHours).withRecordWarmUp(recordWarmUp).withFailAfterMs(failAfterMs);
     Decoy decoy = new Decoy(config, bootstrapServers, Clock.SYSTEM).start();
+    exitWhenItGivesUp(decoy);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
@@ -61,5 +67,19 @@ public final class DecoyMain implements Callable<Integer> {
     System.out.flush();
     stopped.await();
     return 0;
+  }
+
+  /**
+   * Exits the JVM with status 1 when the decoy gives up on a failing archive, so that a supervisor restarts it
+   * (it then resumes from its last commit). Exits from a thread of its own: the shutdown hooks wait for the
+   * decoy's thread, which completes the future.
+   */
+  public static void exitWhenItGivesUp(Decoy decoy) {
+    decoy.terminated().whenComplete((v, e) -> {
+      if (e != null) {
+        System.err.println("decoy for " + decoy.config().problem() + " gave up and exits: " + e.getMessage());
+        new Thread(() -> System.exit(1), "decoy-exit").start();
+      }
+    });
   }
 }

@@ -20,8 +20,19 @@ import java.util.zip.GZIPOutputStream;
  * last member harmless: the reader keeps the complete ones. A segment is never reopened once closed or after
  * a restart; a new one is started when the current one reaches {@code maxBytes}, is {@code maxAgeMs} old,
  * or its hour has ended. Not thread-safe: the decoy calls it from its one thread.
+ *
+ * <p>When a write or a sync fails (a full disk), {@link #discardUnsynced()} cuts the segment back to what the
+ * last sync made durable, so that the lines written again afterwards are in the archive once.
  */
 final class SegmentWriter implements AutoCloseable {
+
+  /** Opens a new segment file for writing; the seam where tests put a disk that fills up. */
+  @FunctionalInterface
+  interface FileOpener {
+    FileChannel open(Path file) throws IOException;
+
+    FileOpener DEFAULT = file -> FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+  }
 
   private final ArchiveLayout layout;
   private final String problem;
@@ -30,7 +41,9 @@ final class SegmentWriter implements AutoCloseable {
   private final long maxBytes;
   private final long maxAgeMs;
   private final Clock clock;
+  private final FileOpener opener;
   private FileChannel channel;
+  private long syncedBytes;
   private Path file;
   private long openedAtMs;
   private long hourEndMs;
@@ -40,6 +53,12 @@ final class SegmentWriter implements AutoCloseable {
 
   SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
       Clock clock) {
+    this(layout, problem, kind, writerId, maxBytes, maxAgeMs, clock, FileOpener.DEFAULT);
+  }
+
+  SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
+      Clock clock, FileOpener opener) {
+    this.opener = opener;
     this.layout = layout;
     this.problem = problem;
     this.kind = kind;
@@ -76,12 +95,47 @@ final class SegmentWriter implements AutoCloseable {
       member.close();
       member = null;
       channel.force(false);
+      syncedBytes = channel.position();
     }
     if (channel != null) {
       long now = clock.nowMicros() / 1000;
       if (channel.size() >= maxBytes || now - openedAtMs >= maxAgeMs || now >= hourEndMs) {
         closeSegment();
       }
+    }
+  }
+
+  /**
+   * Drops every line appended since the last successful {@link #sync()}: the open member is abandoned and the
+   * segment cut back to its synced length (a segment with nothing synced is deleted). If even that fails, the
+   * segment is closed as it is and the next line opens a new one; its tail then holds at most a torn or an
+   * uncommitted member, which the reader skips or de-duplicates.
+   */
+  void discardUnsynced() {
+    member = null; // its deflater is freed when collected; closing it would write to the file
+    fileOut = null;
+    if (channel == null) {
+      return;
+    }
+    try {
+      if (syncedBytes == 0) {
+        channel.close();
+        Files.deleteIfExists(file);
+        channel = null;
+        file = null;
+        return;
+      }
+      channel.truncate(syncedBytes);
+      channel.position(syncedBytes);
+      fileOut = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+    } catch (IOException e) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // closing is all that is left to try
+      }
+      channel = null;
+      file = null;
     }
   }
 
@@ -96,7 +150,8 @@ final class SegmentWriter implements AutoCloseable {
     boolean created = !Files.isDirectory(dir);
     Files.createDirectories(dir);
     file = dir.resolve(ArchiveLayout.segmentName(kind, now, writerId + "-" + segmentsOpened++));
-    channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    channel = opener.open(file);
+    syncedBytes = 0;
     fileOut = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
     openedAtMs = now;
     hourEndMs = (now / 3_600_000L + 1) * 3_600_000L;

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A decoy that cannot write its archive does not die silently: it retries with backoff, then stops reading,
- * says so in its health and its meters, and has committed nothing it did not write, so that the next decoy
- * archives the record.
+ * A decoy that cannot write its archive does not die silently: it retries with backoff for its {@code
+ * fail_after_ms}, then stops reading, says so in its health and its meters, and has committed nothing it did not
+ * write, so that the next decoy archives the record.
  */
 class DecoyFailureIT {
 
@@ -43,7 +43,7 @@ class DecoyFailureIT {
       // A file where the problem's directory belongs: every attempt to open a segment fails.
       Files.createDirectories(archive);
       Files.writeString(layout.problemDir(PROBLEM), "in the way");
-      DecoyConfig config = DecoyConfig.defaults(PROBLEM, archive);
+      DecoyConfig config = DecoyConfig.defaults(PROBLEM, archive).withFailAfterMs(1500);
 
       long now = Clock.SYSTEM.nowMicros();
       InferenceRequest request = new InferenceRequest("r-1", "client-1", PROBLEM, TOPICS.results() + ":0", now,
@@ -66,9 +66,13 @@ class DecoyFailureIT {
         }
         assertThat(decoy.health().ready()).isFalse();
         assertThat(decoy.health().reason()).startsWith("failed:").contains("cannot write its archive");
-        assertThat(meters.get("rdv.consumer.handler.errors").tag("loop", loop).counter().count())
-            .as("the first attempt and five retries").isEqualTo(6);
-        assertThat(meters.get("rdv.consumer.retries").tag("loop", loop).counter().count()).isEqualTo(5);
+        assertThat(decoy.terminated()).failsWithin(java.time.Duration.ofSeconds(30));
+        double attempts = meters.get("rdv.consumer.handler.errors").tag("loop", loop).counter().count();
+        assertThat(attempts).as("the first attempt and retries for 1.5 s (0.1, 0.2, 0.4, 0.8 s apart)")
+            .isBetween(2.0, 6.0);
+        assertThat(meters.get("rdv.consumer.retries").tag("loop", loop).counter().count()).isEqualTo(attempts - 1);
+        assertThat(meters.get("rdv.decoy.write.failures").tag("problem", PROBLEM).counter().count())
+            .isEqualTo(attempts);
         assertThat(meters.get("rdv.consumer.ready").tag("loop", loop).gauge().value()).isZero();
         assertThat(decoy.committed()).isZero();
         assertThat(decoy.archived()).isZero();

@@ -2,7 +2,6 @@ package dev.rendezvous.runner;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
-import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
@@ -62,8 +61,9 @@ import org.slf4j.LoggerFactory;
  * <p>Delivery: offsets are auto-committed on the poll after a batch's scores were handed to the producer, so a
  * request is scored at least once unless the process dies with scores still in the producer's buffer; such
  * requests would be past their deadline by the time a replacement reads them anyway. A new group starts at the
- * end of the topic: a new host scores live traffic, not history. A record that is not a request is skipped
- * (counted in {@code rdv_consumer_poison_skipped_total}). When the producer refuses a score, the batch is handed
+ * end of the topic: a new host scores live traffic, not history. A record that is not a request (it does not
+ * decode, or lacks a request id, return address, deadline or inputs) is skipped, logged with its offset and
+ * counted in {@code rdv_consumer_poison_skipped_total{loop, topic}}. When the producer refuses a score, the batch is handed
  * again after a backoff to the models that had not yet taken it (those that had are not asked twice), and
  * skipped after the last retry, since its requests are past their deadline by then.
  */
@@ -263,7 +263,7 @@ public final class RunnerHost implements Component {
       took.clear();
       List<InferenceRequest> requests = new ArrayList<>(batch.count());
       for (ConsumerRecord<String, byte[]> record : batch) {
-        InferenceRequest request = batch.decode(record, v -> Json.decode(v, InferenceRequest.class));
+        InferenceRequest request = batch.decode(record, InferenceRequest::fromJson);
         if (request != null) {
           requests.add(request);
         }

@@ -30,6 +30,7 @@ import dev.rendezvous.schedule.ScheduleRegistry;
 import dev.rendezvous.rollout.ScheduleControl;
 import dev.rendezvous.rollout.ScheduleRoutes;
 import dev.rendezvous.rollout.ScheduleWatcher;
+import dev.rendezvous.rollout.ScoreObserver;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -60,7 +61,8 @@ import org.slf4j.LoggerFactory;
  * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
  * per problem, the model runners (canary included) of each problem in one {@link RunnerHost} (one input
  * consumer and one score producer for all of them), one decoy (archiving to {@code <dataDir>/archive}) and one
- * score monitor per problem, and the HTTP proxy. {@link #start} returns once every
+ * score monitor per problem (the monitors and the score observer share one scores consumer, {@link
+ * ScoreReaders}), and the HTTP proxy. {@link #start} returns once every
  * consumer owns its partitions, so the first request is scored by every model.
  */
 public final class EmbeddedSystem implements AutoCloseable {
@@ -139,14 +141,16 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ScheduleWatcher watcher;
   private final List<Decoy> decoys;
   private final List<ScoreMonitor> monitors;
+  private final ScoreReaders scoreReaders;
   private final PrometheusMeterRegistry metrics;
   private final AccessControl access;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
-      AccessControl access) {
+      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, ScoreReaders scoreReaders,
+      PrometheusMeterRegistry metrics, AccessControl access) {
+    this.scoreReaders = scoreReaders;
     this.metrics = metrics;
     this.access = access;
     this.broker = broker;
@@ -247,8 +251,21 @@ public final class EmbeddedSystem implements AutoCloseable {
       KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results(), t.outcomes()), options.partitions(),
           (short) 1);
     }
-    ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
-        ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
+    // The score observer and the monitors read the same scores: one consumer feeds them all, off the request path.
+    ScoreObserver observer = new ScoreObserver(problems, Clock.SYSTEM);
+    List<ScoreMonitor> monitors = new ArrayList<>();
+    for (String problem : problems) {
+      monitors.add(new ScoreMonitor(options.monitorConfig(problem), null, metrics));
+    }
+    ScoreReaders scoreReaders = new ScoreReaders(bootstrap, observer, monitors, metrics).start();
+    ScheduleControl control;
+    try {
+      control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
+          ScheduleControl.DEFAULT_RECENT_MS, metrics, observer).start();
+    } catch (Exception e) {
+      scoreReaders.close();
+      throw e;
+    }
     // A file seeds only an empty log; the watcher applies later edits. A restart keeps the version in force.
     Map<Path, String> applied = control.seedFrom(options.schedulesDir());
     ScheduleWatcher watcher = new ScheduleWatcher(options.schedulesDir(), control, ScheduleWatcher.DEFAULT_POLL_MS,
@@ -258,9 +275,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     List<RendezvousVerticle> rendezvous = new ArrayList<>();
     List<RunnerHost> hosts = new ArrayList<>();
     List<Decoy> decoys = new ArrayList<>();
-    List<ScoreMonitor> monitors = new ArrayList<>();
     try {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
+      ready.add(scoreReaders.assigned());
       if (options.startRendezvous()) {
         for (String problem : schedules.problems()) {
           RendezvousVerticle r = new RendezvousVerticle(
@@ -303,16 +320,13 @@ public final class EmbeddedSystem implements AutoCloseable {
       int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access,
           localModels);
       long afterWarmUp = Clock.SYSTEM.nowMicros();
-      for (String problem : schedules.problems()) {
-        ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
-            .ignoreRequestsReceivedBefore(afterWarmUp).start();
-        monitors.add(monitor);
-        monitor.assigned().get(60, TimeUnit.SECONDS);
+      for (ScoreMonitor monitor : monitors) {
+        monitor.ignoreRequestsReceivedBefore(afterWarmUp);
       }
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
       EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
-          control, watcher, decoys, monitors, metrics, access);
+          control, watcher, decoys, monitors, scoreReaders, metrics, access);
       system.warmUpRequests = warmUps;
       return system;
     } catch (Exception e) {
@@ -323,9 +337,7 @@ public final class EmbeddedSystem implements AutoCloseable {
       for (Decoy d : decoys) {
         d.close();
       }
-      for (ScoreMonitor m : monitors) {
-        m.close();
-      }
+      scoreReaders.close();
       await(vertx.close());
       control.close();
       if (broker != null) {
@@ -490,6 +502,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     return monitors;
   }
 
+  /** The one consumer of the scores topics that feeds the score monitors and the score observer. */
+  public ScoreReaders scoreReaders() {
+    return scoreReaders;
+  }
+
   /**
    * Stops the proxy first (so no new work arrives), then the rendezvous, the runners, the decoys (after the
    * runners, so that the last scores are archived), the monitors and the broker.
@@ -504,9 +521,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     for (Decoy d : decoys) {
       d.close();
     }
-    for (ScoreMonitor m : monitors) {
-      m.close();
-    }
+    scoreReaders.close();
     control.close();
     if (broker != null) {
       broker.close();

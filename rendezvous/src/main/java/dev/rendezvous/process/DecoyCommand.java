@@ -35,6 +35,11 @@ public final class DecoyCommand implements Callable<Integer> {
       description = "Hours of archive kept (env RDV_RETENTION_HOURS; default: ${DEFAULT-VALUE}).")
   int retentionHours;
 
+  @Option(names = "--fail-after-ms", defaultValue = "${env:RDV_DECOY_FAIL_AFTER_MS:-600000}",
+      description = "Exit with status 1 when an archive could not be written for this long, for a supervisor to "
+          + "restart the process; 0 retries for ever (env RDV_DECOY_FAIL_AFTER_MS; default: ${DEFAULT-VALUE}).")
+  long failAfterMs;
+
   @Override
   public Integer call() throws Exception {
     // The decoy's consumer loops export their lag and readiness (rdv_consumer_*{loop="decoy-<problem>"}): an
@@ -44,8 +49,10 @@ public final class DecoyCommand implements Callable<Integer> {
     try {
       for (Schedule s : EmbeddedSystem.loadSchedules(schedules)) {
         kafka.ensureTopics(s.problem());
-        decoys.add(new Decoy(DecoyConfig.defaults(s.problem(), archive).withRetentionHours(retentionHours),
-            kafka.bootstrapServers(), Clock.SYSTEM, metrics).start());
+        Decoy decoy = new Decoy(DecoyConfig.defaults(s.problem(), archive).withRetentionHours(retentionHours)
+            .withFailAfterMs(failAfterMs), kafka.bootstrapServers(), Clock.SYSTEM, metrics).start();
+        dev.rendezvous.decoy.DecoyMain.exitWhenItGivesUp(decoy);
+        decoys.add(decoy);
       }
       for (Decoy d : decoys) {
         d.assigned().get(120, TimeUnit.SECONDS);

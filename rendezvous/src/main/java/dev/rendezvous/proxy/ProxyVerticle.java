@@ -142,6 +142,10 @@ public final class ProxyVerticle extends VerticleBase {
     this.statusPage = new StatusPage(schedules, metrics, clock);
     this.admissionConfig = admission;
     this.admission = new Admission(admission, schedules.problems(), clock, metrics);
+    // Read off the event loop without a lock: a size for soak runs and dashboards, not an exact count.
+    Gauge.builder("rdv.proxy.waiting", waiting, Map::size).strongReference(true)
+        .description("Entries of the proxy's table of requests waiting for their result, every problem together")
+        .baseUnit("requests").register(metrics);
     for (String problem : schedules.problems()) {
       AtomicInteger n = new AtomicInteger();
       inFlight.put(problem, n);

@@ -3,6 +3,7 @@ package dev.rendezvous.rendezvous;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
+import io.micrometer.core.instrument.Counter;
 import dev.rendezvous.common.ReturnAddress;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
@@ -52,6 +53,7 @@ public final class RendezvousVerticle extends VerticleBase {
   private final Topics topics;
   private final RendezvousMetrics metrics;
   private final RendezvousTable table;
+  private final Map<String, Counter> poison;
   private final Promise<Void> assigned = Promise.promise();
   private KafkaConsumer<String, byte[]> consumer;
   private KafkaProducer<String, byte[]> producer;
@@ -70,6 +72,16 @@ public final class RendezvousVerticle extends VerticleBase {
     this.topics = Topics.of(config.problem());
     this.metrics = new RendezvousMetrics(metrics, config.problem(), schedules);
     this.table = new RendezvousTable(config, schedules, this.metrics);
+    // The same meter as every consumer loop's, so one query covers every reader of a topic.
+    this.poison = Map.of(topics.input(), poisonCounter(metrics, topics.input()),
+        topics.scores(), poisonCounter(metrics, topics.scores()));
+  }
+
+  private Counter poisonCounter(MeterRegistry registry, String topic) {
+    return Counter.builder("rdv.consumer.poison.skipped")
+        .description("Records skipped because the handler could not decode them or they were not what the topic "
+            + "holds")
+        .tags("loop", "rendezvous-" + config.problem(), "topic", topic).register(registry);
   }
 
   @Override
@@ -133,11 +145,24 @@ public final class RendezvousVerticle extends VerticleBase {
   }
 
   private void onRecord(KafkaConsumerRecord<String, byte[]> record) {
+    boolean input = record.topic().equals(topics.input());
+    InferenceRequest request = null;
+    Score score = null;
+    try {
+      if (input) {
+        request = InferenceRequest.fromJson(record.value());
+      } else {
+        score = Score.fromJson(record.value());
+      }
+    } catch (RuntimeException e) {
+      poison.get(record.topic()).increment();
+      LOG.warn("rendezvous {} skips the record at {}-{} offset {}: it cannot be used ({})", config.problem(),
+          record.topic(), record.partition(), record.offset(), e.getMessage());
+      return;
+    }
     try {
       long now = clock.nowMicros();
-      publish(record.topic().equals(topics.input())
-          ? table.onInput(Json.decode(record.value(), InferenceRequest.class), now)
-          : table.onScore(Json.decode(record.value(), Score.class), now));
+      publish(input ? table.onInput(request, now) : table.onScore(score, now));
     } catch (RuntimeException e) {
       LOG.warn("rendezvous {} skipped record {}-{} offset {}: {}", config.problem(), record.topic(),
           record.partition(), record.offset(), e.getMessage());

@@ -74,6 +74,17 @@ public final class ScheduleControl implements AutoCloseable {
   /** The same, with the follower's and the observer's consumer loops registering their meters with {@code metrics}. */
   public ScheduleControl(String bootstrapServers, Set<String> problems, ScheduleRegistry registry,
       List<RunnerConfig> runners, Clock clock, long recentMs, io.micrometer.core.instrument.MeterRegistry metrics) {
+    this(bootstrapServers, problems, registry, runners, clock, recentMs, metrics,
+        new ScoreObserver(bootstrapServers, problems, clock, metrics));
+  }
+
+  /**
+   * The same, with a score observer made elsewhere (one fed by a reader that shares its scores consumer); it is
+   * started and closed with this control.
+   */
+  public ScheduleControl(String bootstrapServers, Set<String> problems, ScheduleRegistry registry,
+      List<RunnerConfig> runners, Clock clock, long recentMs, io.micrometer.core.instrument.MeterRegistry metrics,
+      ScoreObserver observer) {
     this.bootstrapServers = bootstrapServers;
     this.problems = Set.copyOf(problems);
     this.registry = registry;
@@ -81,7 +92,7 @@ public final class ScheduleControl implements AutoCloseable {
     this.clock = clock;
     this.recentMs = recentMs;
     this.follower = new ScheduleFollower(bootstrapServers, problems, registry, metrics);
-    this.observer = new ScoreObserver(bootstrapServers, problems, clock, metrics);
+    this.observer = observer;
   }
 
   /** Starts following the schedule logs and watching the scores; returns once the logs have been read. */

@@ -1,7 +1,6 @@
 package dev.rendezvous.rollout;
 
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
@@ -11,6 +10,7 @@ import dev.rendezvous.runtime.Component;
 import dev.rendezvous.runtime.ConsumerLoop;
 import dev.rendezvous.runtime.ErrorPolicy;
 import dev.rendezvous.runtime.Health;
+import dev.rendezvous.runtime.OffPathFetch;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
@@ -34,9 +34,11 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *
  * <p>Bounded: at most {@value #MAX_MODELS} models per problem are remembered (the longest silent is
  * forgotten first) and latency is kept for the last {@value #WINDOW} scores of each. Its {@link ConsumerLoop}
- * reads every partition from the end, without a consumer group; a score is counted at most once while this
- * observer runs, and scores written while it was not running are not seen. A record that is not a score is
- * skipped and counted ({@code rdv_consumer_poison_skipped_total{loop="score-observer"}}).
+ * reads every partition from the end, without a consumer group, with the {@link OffPathFetch} settings; a score
+ * is counted at most once while this observer runs, and scores written while it was not running are not seen. A
+ * record that is not a score is skipped and counted ({@code
+ * rdv_consumer_poison_skipped_total{loop="score-observer"}}). An observer made without a Kafka cluster reads
+ * nothing itself: a reader that shares its scores consumer feeds it through {@link #observe}.
  */
 public final class ScoreObserver implements Component {
 
@@ -98,17 +100,28 @@ public final class ScoreObserver implements Component {
     this(bootstrapServers, problems, clock, new SimpleMeterRegistry());
   }
 
-  /** An observer whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}. */
+  /** An observer fed through {@link #observe} by a reader that shares its scores consumer. */
+  public ScoreObserver(Set<String> problems, Clock clock) {
+    this(null, problems, clock, new SimpleMeterRegistry());
+  }
+
+  /**
+   * An observer whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}; with a
+   * null {@code bootstrapServers}, one fed through {@link #observe}.
+   */
   public ScoreObserver(String bootstrapServers, Set<String> problems, Clock clock, MeterRegistry metrics) {
     this.clock = clock;
-    Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrapServers);
-    props.put("fetch.max.wait.ms", "200");
-    props.put("max.poll.records", "2000");
     for (String p : problems) {
       problemOfTopic.put(Topics.of(p).scores(), p);
       byProblem.put(p, new LinkedHashMap<>(16, 0.75f, true));
     }
+    if (bootstrapServers == null) {
+      this.loop = null;
+      return;
+    }
+    Properties props = new Properties();
+    props.put("bootstrap.servers", bootstrapServers);
+    OffPathFetch.apply(props);
     this.loop = ConsumerLoop.builder("score-observer", props, new StringDeserializer(),
             new ByteArrayDeserializer(), this::handle)
         .assignAll(List.copyOf(problemOfTopic.keySet()), ConsumerLoop.StartPosition.END)
@@ -120,19 +133,24 @@ public final class ScoreObserver implements Component {
 
   @Override
   public ScoreObserver start() {
-    loop.start();
+    if (loop != null) {
+      loop.start();
+    }
     return this;
   }
 
   @Override
   public String name() {
-    return loop.name();
+    return loop == null ? "score-observer" : loop.name();
   }
 
-  /** The health of its consumer loop: ready once it reads every scores partition. */
+  /**
+   * The health of its consumer loop: ready once it reads every scores partition. An observer fed by another
+   * reader is always ready: that reader's loop reports for it.
+   */
   @Override
   public Health health() {
-    return loop.health();
+    return loop == null ? Health.up() : loop.health();
   }
 
   /** Every model seen scoring for the problem, most recently seen first. */
@@ -155,16 +173,22 @@ public final class ScoreObserver implements Component {
 
   private void handle(Batch<String, byte[]> batch) {
     for (ConsumerRecord<String, byte[]> r : batch) {
-      Score s = batch.decode(r, v -> Json.decode(v, Score.class));
+      Score s = batch.decode(r, Score::fromJson);
       if (s != null) {
-        observe(r, s);
+        observe(problemOfTopic.get(r.topic()), s);
       }
     }
   }
 
-  private void observe(ConsumerRecord<String, byte[]> r, Score s) {
-    String problem = problemOfTopic.get(r.topic());
+  /**
+   * Takes one score of the problem into account; scores of problems this observer was not made for are
+   * ignored. Call it from one thread at a time (its own loop's, or the feeding reader's).
+   */
+  public void observe(String problem, Score s) {
     LinkedHashMap<String, Tally> tallies = byProblem.get(problem);
+    if (tallies == null) {
+      return;
+    }
     String key = s.modelId() + "\u0000" + s.modelVersion() + "\u0000" + s.role() + "\u0000" + s.device();
     Tally t;
     synchronized (tallies) {
@@ -191,6 +215,8 @@ public final class ScoreObserver implements Component {
 
   @Override
   public void close() throws InterruptedException {
-    loop.close();
+    if (loop != null) {
+      loop.close();
+    }
   }
 }
