@@ -1,7 +1,6 @@
 package dev.rendezvous.auth;
 
-import dev.rendezvous.common.Json;
-import io.vertx.core.buffer.Buffer;
+import dev.rendezvous.proxy.JsonResponses;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -142,9 +141,8 @@ public final class AccessControl {
   }
 
   private static void refuse(RoutingContext ctx, int status, String message) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json");
     ctx.response().putHeader("www-authenticate", status == 401 ? "Bearer realm=\"rendezvous\""
         : "Bearer realm=\"rendezvous\", error=\"invalid_token\"");
-    ctx.response().end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", message))));
+    JsonResponses.error(ctx, status, message);
   }
 }

@@ -6,7 +6,6 @@ import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.common.Json;
 import dev.rendezvous.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -14,7 +13,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Collection;
 import java.util.HashMap;
@@ -247,10 +245,9 @@ public final class Admission {
       String why = d.refusal() == Reason.EVENT_LOOP_LAG
           ? "the proxy is falling behind (its event loop is late by more than " + config.lagTargetMs() + " ms)"
           : "too many requests in flight for '" + problem + "' (limit " + limit(problem) + ")";
-      ctx.response().setStatusCode(503).putHeader("retry-after", Integer.toString(config.retryAfterSeconds()))
-          .putHeader("content-type", "application/json")
-          .end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", "overloaded: " + why
-              + "; the request was not taken in, retry after " + config.retryAfterSeconds() + " s"))));
+      ctx.response().putHeader("retry-after", Integer.toString(config.retryAfterSeconds()));
+      JsonResponses.error(ctx, 503, "overloaded: " + why + "; the request was not taken in, retry after "
+          + config.retryAfterSeconds() + " s");
       return;
     }
     Permit p = d.permit();

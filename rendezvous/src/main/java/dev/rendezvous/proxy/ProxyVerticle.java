@@ -1,5 +1,8 @@
 package dev.rendezvous.proxy;
 
+import static dev.rendezvous.proxy.JsonResponses.error;
+import static dev.rendezvous.proxy.JsonResponses.json;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rendezvous.auth.AccessControl;
@@ -69,7 +72,6 @@ import org.slf4j.LoggerFactory;
 public final class ProxyVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
-  private static final String JSON = "application/json";
 
   private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
       long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs) {}
@@ -533,14 +535,4 @@ public final class ProxyVerticle extends VerticleBase {
     }
   }
 
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
-  }
-
-  private static void json(RoutingContext ctx, int status, Object body) {
-    if (ctx.response().ended()) {
-      return;
-    }
-    ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(Json.encode(body)));
-  }
 }

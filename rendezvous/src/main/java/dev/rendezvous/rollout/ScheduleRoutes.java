@@ -1,5 +1,8 @@
 package dev.rendezvous.rollout;
 
+import static dev.rendezvous.proxy.JsonResponses.error;
+import static dev.rendezvous.proxy.JsonResponses.json;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Json;
@@ -127,16 +130,5 @@ public final class ScheduleRoutes implements Consumer<Router> {
     }
     o.warnings().forEach(body.putArray("warnings")::add);
     return body;
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
-  }
-
-  private static void json(RoutingContext ctx, int status, Object body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-          .end(Buffer.buffer(Json.encode(body)));
-    }
   }
 }
