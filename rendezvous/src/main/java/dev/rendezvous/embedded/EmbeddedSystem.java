@@ -141,12 +141,14 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final List<ScoreMonitor> monitors;
   private final PrometheusMeterRegistry metrics;
   private final AccessControl access;
+  private final int warmUpRequests;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
       List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
       ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
-      AccessControl access) {
+      AccessControl access, int warmUpRequests) {
+    this.warmUpRequests = warmUpRequests;
     this.metrics = metrics;
     this.access = access;
     this.broker = broker;
@@ -311,10 +313,8 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
-      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
-          control, watcher, decoys, monitors, metrics, access);
-      system.warmUpRequests = warmUps;
-      return system;
+      return new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap, control, watcher,
+          decoys, monitors, metrics, access, warmUps);
     } catch (Exception e) {
       watcher.close();
       for (RunnerHost h : hosts) {
@@ -335,7 +335,6 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
   /**
    * Warms the whole path up in two steps. First {@code count} requests, eight at a time, so that the JVM compiles
    * the hot code. Then, where a model of the first tier runs in this process, single requests one after the
@@ -428,8 +427,6 @@ public final class EmbeddedSystem implements AutoCloseable {
   public int warmUpRequests() {
     return warmUpRequests;
   }
-
-  private int warmUpRequests;
 
   public int port() {
     return proxy.actualPort();
