@@ -18,7 +18,7 @@ import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
-import dev.rendezvous.proxy.ProxyVerticle;
+import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.rendezvous.RendezvousConfig;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
 import dev.rendezvous.runner.HostedModel;
@@ -60,7 +60,8 @@ import org.slf4j.LoggerFactory;
  * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
  * per problem, the model runners (canary included) of each problem in one {@link RunnerHost} (one input
  * consumer and one score producer for all of them), one decoy (archiving to {@code <dataDir>/archive}) and one
- * score monitor per problem, and the HTTP proxy. {@link #start} returns once every
+ * score monitor per problem, and the HTTP proxy (one instance per processor unless told otherwise, each on an
+ * event loop of its own). {@link #start} returns once every
  * consumer owns its partitions, so the first request is scored by every model.
  */
 public final class EmbeddedSystem implements AutoCloseable {
@@ -85,16 +86,18 @@ public final class EmbeddedSystem implements AutoCloseable {
    *     apart
    * @param admission the proxy's admission control and guard settings; null reads them from the environment
    *     ({@link AdmissionConfig#fromEnvironment})
+   * @param proxyInstances instances of the proxy, each on an event loop of its own ({@link ProxyConfig#instances});
+   *     0 is one per available processor. The results topics get at least this many partitions
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
-      int[] monitorWindows, AdmissionConfig admission) {
+      int[] monitorWindows, AdmissionConfig admission, int proxyInstances) {
 
-    /** Options with the given monitor windows and admission settings from the environment. */
+    /** Options with the given monitor windows, admission settings from the environment, a proxy per processor. */
     public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
         String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests, int[] monitorWindows) {
       this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
-          monitorWindows, null);
+          monitorWindows, null, 0);
     }
 
     /** Options with the score monitor's default windows. */
@@ -110,13 +113,24 @@ public final class EmbeddedSystem implements AutoCloseable {
      */
     public Options withMonitorWindows(int reference, int window, int paired) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, new int[] {reference, window, paired}, admission);
+          warmUpRequests, new int[] {reference, window, paired}, admission, proxyInstances);
     }
 
     /** The same options with these admission settings instead of the environment's. */
     public Options withAdmission(AdmissionConfig settings) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, monitorWindows, settings);
+          warmUpRequests, monitorWindows, settings, proxyInstances);
+    }
+
+    /** The same options with {@code n} proxy instances; 0 is one per available processor. */
+    public Options withProxyInstances(int n) {
+      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
+          warmUpRequests, monitorWindows, admission, n);
+    }
+
+    ProxyConfig proxyConfig(String bootstrapServers) {
+      ProxyConfig c = ProxyConfig.defaults(bootstrapServers).withHost(host).withPort(port);
+      return proxyInstances > 0 ? c.withInstances(proxyInstances) : c;
     }
 
     MonitorConfig monitorConfig(String problem) {
@@ -133,7 +147,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ScheduleRegistry schedules;
   private final List<RunnerHost> hosts;
   private final List<RendezvousVerticle> rendezvous;
-  private final ProxyVerticle proxy;
+  private final Proxy proxy;
   private final String bootstrapServers;
   private final ScheduleControl control;
   private final ScheduleWatcher watcher;
@@ -145,7 +159,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
-      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
+      List<RendezvousVerticle> rendezvous, Proxy proxy, String bootstrapServers, ScheduleControl control,
       ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
       AccessControl access, int warmUpRequests) {
     this.warmUpRequests = warmUpRequests;
@@ -244,10 +258,13 @@ public final class EmbeddedSystem implements AutoCloseable {
       broker = EmbeddedKafka.start(options.dataDir().resolve("kafka"), 0);
       bootstrap = broker.bootstrapServers();
     }
+    ProxyConfig pc = options.proxyConfig(bootstrap);
     for (String problem : problems) {
       Topics t = Topics.of(problem);
-      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results(), t.outcomes()), options.partitions(),
-          (short) 1);
+      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.outcomes()), options.partitions(), (short) 1);
+      // A results partition per proxy instance, on a data directory of fewer partitions too.
+      KafkaTopics.ensureAtLeast(bootstrap, List.of(t.results()),
+          Math.max(options.partitions(), pc.resultsPartitionsNeeded()), (short) 1);
     }
     ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
         ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
@@ -294,9 +311,8 @@ public final class EmbeddedSystem implements AutoCloseable {
         ready.add(decoy.assigned());
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
+      Proxy proxy = new Proxy(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
           metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
           access);
       await(vertx.deployVerticle(proxy));
@@ -430,6 +446,11 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   public int port() {
     return proxy.actualPort();
+  }
+
+  /** The proxy: its instances, each on an event loop of its own with a results partition of its own. */
+  public Proxy proxy() {
+    return proxy;
   }
 
   /** The proxy's address on the loopback interface: {@code https://} when TLS is configured. */
