@@ -82,6 +82,12 @@ public final class Main implements Runnable {
         description = "Partitions of each topic created (default: ${DEFAULT-VALUE}).")
     int partitions;
 
+    @Option(names = "--proxy-instances", defaultValue = "${env:RDV_PROXY_INSTANCES:-0}",
+        description = "Instances of the proxy serving the port, each on an event loop of its own with a results "
+            + "partition of its own; 0 is one per available processor (env RDV_PROXY_INSTANCES; default: one per "
+            + "processor).")
+    int proxyInstances;
+
     @Option(names = "--warm-up", defaultValue = "200",
         description = "Zero-valued requests sent through the whole path per problem before reporting ready, "
             + "so the first real request runs compiled code (default: ${DEFAULT-VALUE}; 0 = none).")
@@ -90,7 +96,8 @@ public final class Main implements Runnable {
     @Override
     public Integer call() throws Exception {
       EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(data, schedules,
-          EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true, warmUp));
+          EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true, warmUp)
+          .withProxyInstances(proxyInstances));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         System.err.println("Stopping...");

@@ -1,21 +1,31 @@
 package dev.rendezvous.kafka;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.RetriableException;
+import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Creates the topics a problem needs and checks that input and scores are co-partitioned. */
+/**
+ * Creates the topics a problem needs and checks that input and scores are co-partitioned, and that the results
+ * topics have a partition for each proxy instance.
+ */
 public final class KafkaTopics {
+
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaTopics.class);
 
   private KafkaTopics() {}
 
@@ -72,35 +82,86 @@ public final class KafkaTopics {
    * rendezvous instance own the same requests in input and scores).
    */
   public static void ensure(String bootstrapServers, List<String> names, int partitions, short replication) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
-      Set<String> existing = admin.listTopics().names().get();
-      List<NewTopic> missing = new ArrayList<>();
-      for (String name : names) {
-        if (!existing.contains(name)) {
-          missing.add(new NewTopic(name, partitions, replication));
-        }
-      }
-      if (!missing.isEmpty()) {
-        try {
-          admin.createTopics(missing).all().get();
-        } catch (ExecutionException e) {
-          if (!(e.getCause() instanceof TopicExistsException)) {
-            throw e;
-          }
-        }
-      }
-      Map<String, TopicDescription> described = describe(admin, names);
-      for (TopicDescription d : described.values()) {
+    withAdmin(bootstrapServers, names, admin -> {
+      createMissing(admin, names, partitions, replication);
+      for (TopicDescription d : describe(admin, names).values()) {
         if (d.partitions().size() != partitions) {
           throw new IllegalStateException("topic " + d.name() + " has " + d.partitions().size()
               + " partitions but " + partitions + " are configured; input and scores must match");
         }
       }
+    });
+  }
+
+  /**
+   * Creates each missing topic with {@code partitions} partitions, and adds partitions to each that has fewer;
+   * one with more keeps them. For topics whose records are written to a chosen partition and read by partition,
+   * as the results topics are (each proxy instance reads its own partition): new partitions change where no
+   * record goes. Several processes may grow the same topic at once; the largest count stays.
+   */
+  public static void ensureAtLeast(String bootstrapServers, List<String> names, int partitions, short replication) {
+    withAdmin(bootstrapServers, names, admin -> {
+      createMissing(admin, names, partitions, replication);
+      Map<String, NewPartitions> grow = new HashMap<>();
+      for (TopicDescription d : describe(admin, names).values()) {
+        if (d.partitions().size() < partitions) {
+          LOG.info("topic {} has {} partitions; adding partitions up to {}", d.name(), d.partitions().size(),
+              partitions);
+          grow.put(d.name(), NewPartitions.increaseTo(partitions));
+        }
+      }
+      if (grow.isEmpty()) {
+        return;
+      }
+      try {
+        admin.createPartitions(grow).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof InvalidPartitionsException)) {
+          throw e;
+        }
+        // Another process grew it first; fine if it grew it far enough.
+        for (TopicDescription d : describe(admin, List.copyOf(grow.keySet())).values()) {
+          if (d.partitions().size() < partitions) {
+            throw new IllegalStateException("topic " + d.name() + " has " + d.partitions().size()
+                + " partitions and cannot get the " + partitions + " needed: " + e.getCause().getMessage(), e);
+          }
+        }
+      }
+    });
+  }
+
+  private interface AdminWork {
+    void run(Admin admin) throws ExecutionException, InterruptedException;
+  }
+
+  private static void withAdmin(String bootstrapServers, List<String> names, AdminWork work) {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+      work.run(admin);
     } catch (ExecutionException e) {
       throw new IllegalStateException("cannot create topics " + names + ": " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating topics", e);
+    }
+  }
+
+  private static void createMissing(Admin admin, List<String> names, int partitions, short replication)
+      throws ExecutionException, InterruptedException {
+    Set<String> existing = admin.listTopics().names().get();
+    List<NewTopic> missing = new ArrayList<>();
+    for (String name : names) {
+      if (!existing.contains(name)) {
+        missing.add(new NewTopic(name, partitions, replication));
+      }
+    }
+    if (!missing.isEmpty()) {
+      try {
+        admin.createTopics(missing).all().get();
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof TopicExistsException)) {
+          throw e;
+        }
+      }
     }
   }
 }

@@ -2,12 +2,16 @@ package dev.rendezvous.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.entry;
 
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -56,6 +60,24 @@ class EmbeddedKafkaIT {
       KafkaTopics.ensure(broker.bootstrapServers(), List.of("a"), 2, (short) 1);
       assertThatThrownBy(() -> KafkaTopics.ensure(broker.bootstrapServers(), List.of("a"), 4, (short) 1))
           .hasMessageContaining("topic a has 2 partitions but 4 are configured");
+    }
+  }
+
+  @Test
+  void topics_read_by_partition_get_at_least_the_partitions_asked_and_keep_any_more(@TempDir Path dir)
+      throws Exception {
+    try (EmbeddedKafka broker = EmbeddedKafka.start(dir, 0)) {
+      String bootstrap = broker.bootstrapServers();
+      KafkaTopics.ensure(bootstrap, List.of("fewer"), 2, (short) 1);
+      KafkaTopics.ensure(bootstrap, List.of("more"), 5, (short) 1);
+      KafkaTopics.ensureAtLeast(bootstrap, List.of("fewer", "more", "missing"), 3, (short) 1);
+      try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+        Map<String, Integer> counts = new TreeMap<>();
+        admin.describeTopics(List.of("fewer", "more", "missing")).allTopicNames().get()
+            .forEach((name, d) -> counts.put(name, d.partitions().size()));
+        assertThat(counts).containsExactly(entry("fewer", 3), entry("missing", 3), entry("more", 5));
+      }
+      KafkaTopics.ensureAtLeast(bootstrap, List.of("fewer"), 3, (short) 1); // nothing to do the second time
     }
   }
 }

@@ -1,7 +1,6 @@
 package dev.rendezvous.auth;
 
-import dev.rendezvous.common.Json;
-import io.vertx.core.buffer.Buffer;
+import dev.rendezvous.proxy.JsonResponses;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -77,7 +76,10 @@ public final class AccessControl {
     router.route().handler(this::check);
   }
 
-  /** Whether the request carried the admin token (false before the guard has run). */
+  /**
+   * Whether the request carried the admin token: false before the guard has run, and on the endpoints that need
+   * nothing, where the guard reads no credential.
+   */
   public static boolean isAdmin(RoutingContext ctx) {
     return Boolean.TRUE.equals(ctx.get(ADMIN_MARK));
   }
@@ -99,14 +101,17 @@ public final class AccessControl {
   }
 
   private void check(RoutingContext ctx) {
+    Need need = need(ctx.request().method(), ctx.normalizedPath());
+    if (need == Need.NOTHING) {
+      ctx.next(); // open to all: no credential is hashed for a probe or a scrape
+      return;
+    }
     String token = bearer(ctx.request().getHeader("authorization"));
     boolean isAdmin = token != null && admin.matches(token);
     if (isAdmin) {
       ctx.put(ADMIN_MARK, true);
     }
-    Need need = need(ctx.request().method(), ctx.normalizedPath());
     switch (need) {
-      case NOTHING -> ctx.next();
       case SCORING_KEY -> {
         if (!keys.required() || isAdmin) {
           ctx.next();
@@ -142,9 +147,8 @@ public final class AccessControl {
   }
 
   private static void refuse(RoutingContext ctx, int status, String message) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json");
     ctx.response().putHeader("www-authenticate", status == 401 ? "Bearer realm=\"rendezvous\""
         : "Bearer realm=\"rendezvous\", error=\"invalid_token\"");
-    ctx.response().end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", message))));
+    JsonResponses.error(ctx, status, message);
   }
 }

@@ -18,7 +18,7 @@ import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
-import dev.rendezvous.proxy.ProxyVerticle;
+import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.rendezvous.RendezvousConfig;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
 import dev.rendezvous.runner.HostedModel;
@@ -62,7 +62,8 @@ import org.slf4j.LoggerFactory;
  * per problem, the model runners (canary included) of each problem in one {@link RunnerHost} (one input
  * consumer and one score producer for all of them), one decoy (archiving to {@code <dataDir>/archive}) and one
  * score monitor per problem (the monitors and the score observer share one scores consumer, {@link
- * ScoreReaders}), and the HTTP proxy. {@link #start} returns once every
+ * ScoreReaders}), and the HTTP proxy (one instance per processor unless told otherwise, each on an event loop of
+ * its own). {@link #start} returns once every
  * consumer owns its partitions, so the first request is scored by every model.
  */
 public final class EmbeddedSystem implements AutoCloseable {
@@ -87,16 +88,18 @@ public final class EmbeddedSystem implements AutoCloseable {
    *     apart
    * @param admission the proxy's admission control and guard settings; null reads them from the environment
    *     ({@link AdmissionConfig#fromEnvironment})
+   * @param proxyInstances instances of the proxy, each on an event loop of its own ({@link ProxyConfig#instances});
+   *     0 is one per available processor. The results topics get at least this many partitions
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
-      int[] monitorWindows, AdmissionConfig admission) {
+      int[] monitorWindows, AdmissionConfig admission, int proxyInstances) {
 
-    /** Options with the given monitor windows and admission settings from the environment. */
+    /** Options with the given monitor windows, admission settings from the environment, a proxy per processor. */
     public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
         String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests, int[] monitorWindows) {
       this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
-          monitorWindows, null);
+          monitorWindows, null, 0);
     }
 
     /** Options with the score monitor's default windows. */
@@ -112,13 +115,24 @@ public final class EmbeddedSystem implements AutoCloseable {
      */
     public Options withMonitorWindows(int reference, int window, int paired) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, new int[] {reference, window, paired}, admission);
+          warmUpRequests, new int[] {reference, window, paired}, admission, proxyInstances);
     }
 
     /** The same options with these admission settings instead of the environment's. */
     public Options withAdmission(AdmissionConfig settings) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, monitorWindows, settings);
+          warmUpRequests, monitorWindows, settings, proxyInstances);
+    }
+
+    /** The same options with {@code n} proxy instances; 0 is one per available processor. */
+    public Options withProxyInstances(int n) {
+      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
+          warmUpRequests, monitorWindows, admission, n);
+    }
+
+    ProxyConfig proxyConfig(String bootstrapServers) {
+      ProxyConfig c = ProxyConfig.defaults(bootstrapServers).withHost(host).withPort(port);
+      return proxyInstances > 0 ? c.withInstances(proxyInstances) : c;
     }
 
     MonitorConfig monitorConfig(String problem) {
@@ -135,7 +149,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ScheduleRegistry schedules;
   private final List<RunnerHost> hosts;
   private final List<RendezvousVerticle> rendezvous;
-  private final ProxyVerticle proxy;
+  private final Proxy proxy;
   private final String bootstrapServers;
   private final ScheduleControl control;
   private final ScheduleWatcher watcher;
@@ -144,13 +158,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final ScoreReaders scoreReaders;
   private final PrometheusMeterRegistry metrics;
   private final AccessControl access;
+  private final int warmUpRequests;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
-      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
+      List<RendezvousVerticle> rendezvous, Proxy proxy, String bootstrapServers, ScheduleControl control,
       ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, ScoreReaders scoreReaders,
-      PrometheusMeterRegistry metrics, AccessControl access) {
+      PrometheusMeterRegistry metrics, AccessControl access, int warmUpRequests) {
     this.scoreReaders = scoreReaders;
+    this.warmUpRequests = warmUpRequests;
     this.metrics = metrics;
     this.access = access;
     this.broker = broker;
@@ -246,10 +262,13 @@ public final class EmbeddedSystem implements AutoCloseable {
       broker = EmbeddedKafka.start(options.dataDir().resolve("kafka"), 0);
       bootstrap = broker.bootstrapServers();
     }
+    ProxyConfig pc = options.proxyConfig(bootstrap);
     for (String problem : problems) {
       Topics t = Topics.of(problem);
-      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results(), t.outcomes()), options.partitions(),
-          (short) 1);
+      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.outcomes()), options.partitions(), (short) 1);
+      // A results partition per proxy instance, on a data directory of fewer partitions too.
+      KafkaTopics.ensureAtLeast(bootstrap, List.of(t.results()),
+          Math.max(options.partitions(), pc.resultsPartitionsNeeded()), (short) 1);
     }
     // The score observer and the monitors read the same scores: one consumer feeds them all, off the request path.
     ScoreObserver observer = new ScoreObserver(problems, Clock.SYSTEM);
@@ -309,9 +328,8 @@ public final class EmbeddedSystem implements AutoCloseable {
         ready.add(decoy.assigned());
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
       // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
+      Proxy proxy = new Proxy(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
           metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
           access);
       await(vertx.deployVerticle(proxy));
@@ -325,10 +343,8 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
-      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
-          control, watcher, decoys, monitors, scoreReaders, metrics, access);
-      system.warmUpRequests = warmUps;
-      return system;
+      return new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap, control, watcher,
+          decoys, monitors, scoreReaders, metrics, access, warmUps);
     } catch (Exception e) {
       watcher.close();
       for (RunnerHost h : hosts) {
@@ -347,7 +363,6 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
   /**
    * Warms the whole path up in two steps. First {@code count} requests, eight at a time, so that the JVM compiles
    * the hot code. Then, where a model of the first tier runs in this process, single requests one after the
@@ -446,10 +461,13 @@ public final class EmbeddedSystem implements AutoCloseable {
     return warmUpRequests;
   }
 
-  private int warmUpRequests;
-
   public int port() {
     return proxy.actualPort();
+  }
+
+  /** The proxy: its instances, each on an event loop of its own with a results partition of its own. */
+  public Proxy proxy() {
+    return proxy;
   }
 
   /** The proxy's address on the loopback interface: {@code https://} when TLS is configured. */

@@ -14,7 +14,7 @@ public final class KafkaOptions {
 
   @Option(names = "--partitions", defaultValue = "${env:RDV_PARTITIONS:-4}",
       description = "Partitions of each topic this process creates when missing; existing topics must have "
-          + "this many (env RDV_PARTITIONS; default: ${DEFAULT-VALUE}).")
+          + "this many, the results topics at least this many (env RDV_PARTITIONS; default: ${DEFAULT-VALUE}).")
   int partitions;
 
   @Option(names = "--replication-factor", defaultValue = "${env:RDV_REPLICATION_FACTOR:-1}",
@@ -36,10 +36,22 @@ public final class KafkaOptions {
     return bootstrapServers;
   }
 
-  /** Creates the input, scores and results topics of the problem unless they exist with the same partitions. */
+  /**
+   * Creates the input, scores, outcomes and results topics of the problem unless they exist: the first three must
+   * have exactly {@code --partitions} partitions, the results topic at least as many.
+   */
   void ensureTopics(String problem) {
+    ensureTopics(problem, partitions);
+  }
+
+  /**
+   * {@link #ensureTopics(String)}, with the results topic given at least {@code resultsPartitions} partitions
+   * (added to it when it has fewer): a proxy needs one per instance.
+   */
+  void ensureTopics(String problem, int resultsPartitions) {
     Topics t = Topics.of(problem);
-    KafkaTopics.ensure(bootstrapServers, List.of(t.input(), t.scores(), t.results(), t.outcomes()), partitions,
+    KafkaTopics.ensure(bootstrapServers, List.of(t.input(), t.scores(), t.outcomes()), partitions, replicationFactor);
+    KafkaTopics.ensureAtLeast(bootstrapServers, List.of(t.results()), Math.max(partitions, resultsPartitions),
         replicationFactor);
   }
 }

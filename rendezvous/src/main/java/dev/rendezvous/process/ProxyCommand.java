@@ -5,7 +5,7 @@ import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.proxy.ProxyConfig;
-import dev.rendezvous.proxy.ProxyVerticle;
+import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import io.vertx.core.Vertx;
 import java.nio.file.Path;
@@ -44,10 +44,17 @@ public final class ProxyCommand implements Callable<Integer> {
   String proxyId;
 
   @Option(names = "--results-partition", defaultValue = "${env:RDV_RESULTS_PARTITION:-0}",
-      description = "The partition of each results topic that only this proxy reads; every proxy replica needs "
-          + "its own, below --partitions. 'ordinal' takes the number at the end of the host name, as a "
-          + "Kubernetes StatefulSet pod gets (env RDV_RESULTS_PARTITION; default: ${DEFAULT-VALUE}).")
+      description = "The first of the partitions of each results topic that only this proxy reads, one per "
+          + "instance (instance i reads this + i); every proxy replica needs partitions of its own. 'ordinal' "
+          + "takes the number n at the end of the host name, as a Kubernetes StatefulSet pod gets, and reads from "
+          + "n x --proxy-instances on (env RDV_RESULTS_PARTITION; default: ${DEFAULT-VALUE}).")
   String resultsPartition;
+
+  @Option(names = "--proxy-instances", defaultValue = "${env:RDV_PROXY_INSTANCES:-0}",
+      description = "Instances of the proxy serving the port, each on an event loop of its own with a results "
+          + "partition of its own; 0 is one per available processor (env RDV_PROXY_INSTANCES; default: one per "
+          + "processor).")
+  int instances;
 
   @Option(names = "--admin-token-file", defaultValue = "${env:RDV_ADMIN_TOKEN_FILE:-data/admin-token}",
       description = "Where the admin token is read from, or written to (mode 600) when missing, unless "
@@ -74,21 +81,34 @@ public final class ProxyCommand implements Callable<Integer> {
       access = new AccessControl(AccessControl.locked().admin(), keys,
           dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
     }
+    ProxyConfig defaults = ProxyConfig.defaults(kafka.bootstrapServers());
+    int n = instances > 0 ? instances : defaults.instances();
+    int first = firstResultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""), n);
+    ProxyConfig config = new ProxyConfig(host, port, defaults.bodyLimitBytes(),
+        proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, first, n, kafka.bootstrapServers());
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
+    for (String problem : registry.problems()) {
+      kafka.ensureTopics(problem, config.resultsPartitionsNeeded());
+    }
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
-    int partition = resultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""));
-    ProxyConfig defaults = ProxyConfig.defaults(kafka.bootstrapServers());
-    ProxyConfig config = new ProxyConfig(host, port, defaults.bodyLimitBytes(),
-        proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, partition, kafka.bootstrapServers());
     Vertx vertx = Vertx.vertx();
-    ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
+    Proxy proxy = new Proxy(config, registry, Clock.SYSTEM, () -> true,
         new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config(), access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     Processes.ready("proxy " + (access.tls().isPresent() ? "https" : "http") + "://" + host + ":"
         + proxy.actualPort());
     return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),
         () -> vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
+  }
+
+  /**
+   * The first results partition of a proxy of {@code instances} instances: the number set, or with {@code ordinal}
+   * the replica's first ({@link ProxyConfig#firstResultsPartitionOfReplica}).
+   */
+  static int firstResultsPartition(String setting, String hostName, int instances) {
+    int n = resultsPartition(setting, hostName);
+    return setting.equals("ordinal") ? ProxyConfig.firstResultsPartitionOfReplica(n, instances) : n;
   }
 
   /** A partition number, or with {@code ordinal} the trailing number of the host name ({@code proxy-2} is 2). */

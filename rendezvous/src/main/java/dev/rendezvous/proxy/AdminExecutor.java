@@ -10,8 +10,9 @@ import io.vertx.core.WorkerExecutor;
  * {@code KafkaProducer.send} on a worker context of that pool): however many scrapes arrive at once, they
  * queue here, and the sends never wait behind them.
  *
- * <p>The proxy creates the pool when it starts, with {@link AdmissionConfig#adminThreads()} threads; Vert.x
- * closes it when the proxy is undeployed.
+ * <p>One per process: {@link Proxy} makes it when it starts, with {@link AdmissionConfig#adminThreads()} threads,
+ * and hands it to every instance and to the routes added beside the proxy's own; Vert.x closes it when the proxy
+ * is undeployed.
  */
 public final class AdminExecutor {
 
@@ -20,12 +21,8 @@ public final class AdminExecutor {
 
   private AdminExecutor() {}
 
-  /**
-   * The proxy's admin executor, for routes added beside the proxy's own (they run on the proxy's event loop,
-   * after it started, so the pool exists with its configured size and this returns a handle on it). Call it
-   * once per user and keep the handle.
-   */
-  public static WorkerExecutor shared(Vertx vertx) {
-    return vertx.createSharedWorkerExecutor(NAME, AdmissionConfig.defaults().adminThreads());
+  /** Makes the pool, owned by the calling verticle. */
+  static WorkerExecutor create(Vertx vertx, int threads) {
+    return vertx.createSharedWorkerExecutor(NAME, threads);
   }
 }

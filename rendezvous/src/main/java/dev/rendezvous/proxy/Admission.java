@@ -6,7 +6,6 @@ import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
 import dev.rendezvous.common.Clock;
-import dev.rendezvous.common.Json;
 import dev.rendezvous.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -14,12 +13,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -40,7 +41,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ul>
  * A refused request costs one small response, so a flood is answered fast instead of late.
  *
- * <p>Not thread-safe apart from the limiters: one event loop (the proxy's) uses it.
+ * <p>A proxy with several event loops ({@link ProxyConfig#instances()}) has one {@code Admission} per loop, made
+ * together by {@link #forEventLoops}. They share one limit per problem, the refusal counters and the guard's
+ * timers: the limit measures the pipeline behind the proxy, which every loop feeds, so it is learnt from every
+ * answer and caps the problem's requests in flight whatever the number of loops (a limit per loop would multiply
+ * the ceiling by the number of cores and learn from a fraction of the answers). The event-loop delay is each
+ * loop's own: a late loop refuses the requests of its own connections while the others keep admitting.
+ *
+ * <p>Thread-safe where shared (the limiters are Netflix's, made for concurrent callers; counters and timers are
+ * Micrometer's); each instance's delay and probe belong to its event loop alone.
  */
 public final class Admission {
 
@@ -96,54 +105,91 @@ public final class Admission {
     }
   }
 
+  /** What the event loops of one proxy share; filled when made, only read afterwards. */
+  private static final class Shared {
+    final AdmissionConfig config;
+    final Clock clock;
+    final MeterRegistry metrics;
+    final Set<String> problems;
+    final Map<String, SimpleLimiter<Void>> limiters = new HashMap<>();
+    final Map<String, Counter> refused = new HashMap<>();
+    final Map<String, Timer> guardLateness = new HashMap<>();
+    final AtomicLong lastNanos = new AtomicLong();
+
+    Shared(AdmissionConfig config, Collection<String> problems, Clock clock, MeterRegistry metrics) {
+      this.config = config;
+      this.clock = clock;
+      this.metrics = metrics;
+      this.problems = Set.copyOf(problems);
+      for (String problem : problems) {
+        if (!config.limit().equals("none")) {
+          SimpleLimiter<Void> limiter = SimpleLimiter.newBuilder().named("rdv-proxy-" + problem)
+              .limit(limit(config)).nanoClock(this::limiterNanos).build();
+          limiters.put(problem, limiter);
+          Gauge.builder("rdv.proxy.admission.limit", limiter, SimpleLimiter::getLimit).strongReference(true)
+              .description("Admitted inference requests allowed in flight (the adaptive concurrency limit)")
+              .baseUnit("requests").tag("problem", problem).register(metrics);
+        }
+        for (Reason r : Reason.values()) {
+          refused.put(problem + '|' + r.label, Counter.builder("rdv.proxy.refused")
+              .description("Inference requests refused at once (HTTP 503) because they could not be answered in time")
+              .tags("problem", problem, "reason", r.label).register(metrics));
+        }
+        guardLateness.put(problem, Metrics.latency(metrics, "rdv.proxy.guard.lateness",
+            "How long after its due time (the deadline less the guard margin) the deadline guard fired",
+            Tags.of("problem", problem)));
+      }
+    }
+
+    /**
+     * The limiters' clock: the project's clock, made strictly increasing. A round trip of zero makes Gradient2's
+     * gradient 0/0 and its limit 0 for good, and a wall clock may step back; neither may reach the limiter.
+     */
+    long limiterNanos() {
+      long now = clock.nowMicros() * 1000;
+      return lastNanos.updateAndGet(last -> Math.max(last + 1, now));
+    }
+  }
+
+  private final Shared shared;
   private final AdmissionConfig config;
   private final Clock clock;
   private final EventLoopLag lag;
-  private final Map<String, SimpleLimiter<Void>> limiters = new HashMap<>();
-  private final Map<String, Counter> refused = new HashMap<>();
-  private final Map<String, Timer> guardLateness = new HashMap<>();
-  private final AtomicLong lastNanos = new AtomicLong();
   private long probeTimer = -1;
 
   /**
+   * Admission for a proxy with one event loop.
+   *
    * @param problems the problems served; each has its own limit, since each has its own pipeline
    * @param metrics where {@code rdv_proxy_refused_total}, {@code rdv_proxy_admission_limit},
    *     {@code rdv_proxy_event_loop_lag_seconds} and {@code rdv_proxy_guard_lateness_seconds} are registered
    */
   public Admission(AdmissionConfig config, Collection<String> problems, Clock clock, MeterRegistry metrics) {
-    this.config = config;
-    this.clock = clock;
+    this(new Shared(config, problems, clock, metrics), 0);
+  }
+
+  private Admission(Shared shared, int loop) {
+    this.shared = shared;
+    this.config = shared.config;
+    this.clock = shared.clock;
     this.lag = new EventLoopLag(Math.round(config.lagTargetMs() * 1000), Math.round(config.lagIntervalMs() * 1000));
-    for (String problem : problems) {
-      if (!config.limit().equals("none")) {
-        SimpleLimiter<Void> limiter = SimpleLimiter.newBuilder().named("rdv-proxy-" + problem)
-            .limit(limit(config)).nanoClock(this::limiterNanos).build();
-        limiters.put(problem, limiter);
-        Gauge.builder("rdv.proxy.admission.limit", limiter, SimpleLimiter::getLimit).strongReference(true)
-            .description("Admitted inference requests allowed in flight (the adaptive concurrency limit)")
-            .baseUnit("requests").tag("problem", problem).register(metrics);
-      }
-      for (Reason r : Reason.values()) {
-        refused.put(problem + '|' + r.label, Counter.builder("rdv.proxy.refused")
-            .description("Inference requests refused at once (HTTP 503) because they could not be answered in time")
-            .tags("problem", problem, "reason", r.label).register(metrics));
-      }
-      guardLateness.put(problem, Metrics.latency(metrics, "rdv.proxy.guard.lateness",
-          "How long after its due time (the deadline less the guard margin) the deadline guard fired",
-          Tags.of("problem", problem)));
-    }
     Gauge.builder("rdv.proxy.event.loop.lag", lag, l -> l.lastLagUs() / 1e6).strongReference(true)
-        .description("How late the proxy's event-loop probe timer last fired").baseUnit("seconds")
-        .register(metrics);
+        .description("How late the probe timer of one of the proxy's event loops last fired").baseUnit("seconds")
+        .tag("loop", Integer.toString(loop)).register(shared.metrics);
   }
 
   /**
-   * The limiters' clock: the project's clock, made strictly increasing. A round trip of zero makes Gradient2's
-   * gradient 0/0 and its limit 0 for good, and a wall clock may step back; neither may reach the limiter.
+   * Admission for each of the {@code loops} event loops of one proxy, the {@code i}-th for loop {@code i}: one
+   * limit per problem shared by all, each loop's own delay (its gauge labelled {@code loop="i"}).
    */
-  private long limiterNanos() {
-    long now = clock.nowMicros() * 1000;
-    return lastNanos.updateAndGet(last -> Math.max(last + 1, now));
+  public static List<Admission> forEventLoops(int loops, AdmissionConfig config, Collection<String> problems,
+      Clock clock, MeterRegistry metrics) {
+    Shared shared = new Shared(config, problems, clock, metrics);
+    List<Admission> out = new ArrayList<>();
+    for (int i = 0; i < loops; i++) {
+      out.add(new Admission(shared, i));
+    }
+    return out;
   }
 
   private static Limit limit(AdmissionConfig c) {
@@ -198,7 +244,7 @@ public final class Admission {
    * service into an unavailable one without relieving it.
    */
   public Decision admit(String problem) {
-    SimpleLimiter<Void> limiter = limiters.get(problem);
+    SimpleLimiter<Void> limiter = shared.limiters.get(problem);
     if (lag.overloaded() && (limiter == null || limiter.getInflight() * 2 >= limiter.getLimit())) {
       return refuse(problem, Reason.EVENT_LOOP_LAG);
     }
@@ -213,7 +259,7 @@ public final class Admission {
   }
 
   private Decision refuse(String problem, Reason reason) {
-    Counter c = refused.get(problem + '|' + reason.label);
+    Counter c = shared.refused.get(problem + '|' + reason.label);
     if (c != null) {
       c.increment();
     }
@@ -222,13 +268,13 @@ public final class Admission {
 
   /** The current limit of {@code problem}, or -1 without a limit. */
   public int limit(String problem) {
-    SimpleLimiter<Void> l = limiters.get(problem);
+    SimpleLimiter<Void> l = shared.limiters.get(problem);
     return l == null ? -1 : l.getLimit();
   }
 
-  /** Admitted requests of {@code problem} not yet answered, or -1 without a limit. */
+  /** Admitted requests of {@code problem} not yet answered, on every event loop, or -1 without a limit. */
   public int inFlight(String problem) {
-    SimpleLimiter<Void> l = limiters.get(problem);
+    SimpleLimiter<Void> l = shared.limiters.get(problem);
     return l == null ? -1 : l.getInflight();
   }
 
@@ -238,7 +284,7 @@ public final class Admission {
    */
   public void handle(RoutingContext ctx) {
     String problem = ctx.pathParam("problem");
-    if (!refused.containsKey(problem + '|' + Reason.CONCURRENCY_LIMIT.label)) {
+    if (!shared.problems.contains(problem)) {
       ctx.next();
       return;
     }
@@ -247,10 +293,9 @@ public final class Admission {
       String why = d.refusal() == Reason.EVENT_LOOP_LAG
           ? "the proxy is falling behind (its event loop is late by more than " + config.lagTargetMs() + " ms)"
           : "too many requests in flight for '" + problem + "' (limit " + limit(problem) + ")";
-      ctx.response().setStatusCode(503).putHeader("retry-after", Integer.toString(config.retryAfterSeconds()))
-          .putHeader("content-type", "application/json")
-          .end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", "overloaded: " + why
-              + "; the request was not taken in, retry after " + config.retryAfterSeconds() + " s"))));
+      ctx.response().putHeader("retry-after", Integer.toString(config.retryAfterSeconds()));
+      JsonResponses.error(ctx, 503, "overloaded: " + why + "; the request was not taken in, retry after "
+          + config.retryAfterSeconds() + " s");
       return;
     }
     Permit p = d.permit();
@@ -283,7 +328,7 @@ public final class Admission {
   /** Records how late the guard of a request received at {@code receivedAtUs} fired at {@code firedAtUs}. */
   public void guardFired(String problem, long receivedAtUs, long deadlineAtUs, long firedAtUs) {
     long dueAt = receivedAtUs + guardDelayMs(receivedAtUs, deadlineAtUs) * 1000;
-    Timer t = guardLateness.get(problem);
+    Timer t = shared.guardLateness.get(problem);
     if (t != null) {
       t.record(Math.max(0, firedAtUs - dueAt), TimeUnit.MICROSECONDS);
     }

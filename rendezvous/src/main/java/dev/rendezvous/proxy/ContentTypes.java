@@ -1,7 +1,5 @@
 package dev.rendezvous.proxy;
 
-import dev.rendezvous.common.Json;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
@@ -53,7 +51,6 @@ public final class ContentTypes {
     String message = "content-type '" + type + "' is not accepted here; send 'content-type: " + preferred + "'"
         + (type.equals("application/x-www-form-urlencoded") ? " (curl -d sends a form unless given -H "
         + "'content-type: " + preferred + "')" : "");
-    ctx.response().setStatusCode(415).putHeader("content-type", "application/json")
-        .end(Buffer.buffer(Json.encode(Json.MAPPER.createObjectNode().put("error", message))));
+    JsonResponses.error(ctx, 415, message);
   }
 }

@@ -37,7 +37,6 @@ final class KafkaReachability {
   private final long intervalMs;
   private final AtomicBoolean inFlight = new AtomicBoolean();
   private volatile boolean reachable = true;
-  private volatile String lastError;
   private long timerId = -1;
 
   /**
@@ -74,11 +73,6 @@ final class KafkaReachability {
     return reachable;
   }
 
-  /** Why the last check failed, or null after a success. */
-  String lastError() {
-    return lastError;
-  }
-
   private void check() {
     if (!inFlight.compareAndSet(false, true)) {
       return;
@@ -94,7 +88,6 @@ final class KafkaReachability {
               LOG.warn("Kafka unreachable ({}); the proxy reports not ready until it answers again", error);
             }
           }
-          lastError = error;
           reachable = ok;
           inFlight.set(false);
         });

@@ -44,22 +44,23 @@ final class OutcomeHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     String problem = ctx.pathParam("problem");
     if (schedules.current(problem).isEmpty()) {
-      reply(ctx, 404, error("unknown problem '" + problem + "'; served: " + String.join(", ", schedules.problems())));
+      JsonResponses.error(ctx, 404, "unknown problem '" + problem + "'; served: "
+          + String.join(", ", schedules.problems()));
       return;
     }
     Outcome outcome;
     try {
       outcome = parse(problem, ctx.body().buffer());
     } catch (BadRequestException e) {
-      reply(ctx, e.status(), error(e.getMessage()));
+      JsonResponses.error(ctx, e.status(), e.getMessage());
       return;
     }
     producer.send(KafkaProducerRecord.create(Topics.of(problem).outcomes(), outcome.requestId(), Json.encode(outcome)))
-        .onSuccess(md -> reply(ctx, 200, Json.MAPPER.createObjectNode().put("request_id", outcome.requestId())
-            .put("recorded", true)))
+        .onSuccess(md -> JsonResponses.json(ctx, 200, Json.MAPPER.createObjectNode()
+            .put("request_id", outcome.requestId()).put("recorded", true)))
         .onFailure(e -> {
           LOG.warn("outcome for {} not written to Kafka: {}", outcome.requestId(), e.getMessage());
-          reply(ctx, 503, error("the outcome could not be recorded, try again: " + e.getMessage()));
+          JsonResponses.error(ctx, 503, "the outcome could not be recorded, try again: " + e.getMessage());
         });
   }
 
@@ -92,16 +93,5 @@ final class OutcomeHandler implements Handler<RoutingContext> {
       throw new BadRequestException("'outcome' is missing; " + usage);
     }
     return new Outcome(id.asText(), problem, value, clock.nowMicros());
-  }
-
-  private static com.fasterxml.jackson.databind.node.ObjectNode error(String message) {
-    return Json.MAPPER.createObjectNode().put("error", message);
-  }
-
-  private static void reply(RoutingContext ctx, int status, Object body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-          .end(Buffer.buffer(Json.encode(body)));
-    }
   }
 }

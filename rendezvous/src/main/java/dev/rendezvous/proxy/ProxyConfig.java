@@ -1,35 +1,77 @@
 package dev.rendezvous.proxy;
 
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Settings of one proxy.
+ * Settings of one proxy process.
  *
  * @param host the address to listen on; {@code 127.0.0.1} by default, so nothing is exposed by accident
  * @param port the HTTP port; 8080 by default, 0 picks a free one
  * @param bodyLimitBytes largest request body accepted; larger ones get HTTP 413. Default 1 MiB
  * @param proxyId prefix of the request ids this proxy stamps; random by default
- * @param resultsPartition the partition of each results topic that only this proxy reads (its return
- *     address); every proxy of a deployment needs its own. Default 0
+ * @param resultsPartition the first of the partitions of each results topic that only this proxy reads (its
+ *     return addresses): instance {@code i} reads {@code resultsPartition + i}. Every proxy of a deployment needs
+ *     partitions of its own. Default 0
+ * @param instances how many instances of the proxy serve the port, each on an event loop of its own (Vert.x
+ *     hands each new connection to the next instance in turn) with its own results partition, so that one
+ *     event loop is not the bottleneck; by default one per available processor
  * @param bootstrapServers the Kafka cluster
  */
-public record ProxyConfig(
-    String host, int port, long bodyLimitBytes, String proxyId, int resultsPartition, String bootstrapServers) {
+public record ProxyConfig(String host, int port, long bodyLimitBytes, String proxyId, int resultsPartition,
+    int instances, String bootstrapServers) {
+
+  public ProxyConfig {
+    if (resultsPartition < 0) {
+      throw new IllegalArgumentException("the results partition cannot be negative, not " + resultsPartition);
+    }
+    if (instances < 1) {
+      throw new IllegalArgumentException("a proxy needs at least one instance, not " + instances);
+    }
+  }
 
   public static ProxyConfig defaults(String bootstrapServers) {
-    return new ProxyConfig("127.0.0.1", 8080, 1 << 20, randomId(), 0, bootstrapServers);
+    return new ProxyConfig("127.0.0.1", 8080, 1 << 20, randomId(), 0, defaultInstances(), bootstrapServers);
+  }
+
+  /** One instance per processor the JVM may use (in a container, the processors its CPU limit allows). */
+  public static int defaultInstances() {
+    return Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * The first results partition of a proxy that is replica {@code ordinal} of several alike, each with
+   * {@code instances} instances: replica 0 reads from 0, replica 1 from {@code instances}, and so on, so that no
+   * two replicas read the same partition.
+   */
+  public static int firstResultsPartitionOfReplica(int ordinal, int instances) {
+    return Math.multiplyExact(ordinal, instances);
+  }
+
+  /** The results partition that instance {@code instance} (0 to {@code instances - 1}) reads. */
+  public int resultsPartition(int instance) {
+    return resultsPartition + Objects.checkIndex(instance, instances);
+  }
+
+  /** How many partitions each results topic needs for this proxy: one past its last partition. */
+  public int resultsPartitionsNeeded() {
+    return resultsPartition + instances;
   }
 
   public ProxyConfig withPort(int newPort) {
-    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, bootstrapServers);
+    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers);
   }
 
   public ProxyConfig withHost(String newHost) {
-    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, bootstrapServers);
+    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers);
   }
 
   public ProxyConfig withBodyLimit(long bytes) {
-    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, bootstrapServers);
+    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, instances, bootstrapServers);
+  }
+
+  public ProxyConfig withInstances(int n) {
+    return new ProxyConfig(host, port, bodyLimitBytes, proxyId, resultsPartition, n, bootstrapServers);
   }
 
   private static String randomId() {

@@ -1,5 +1,8 @@
 package dev.rendezvous.proxy;
 
+import static dev.rendezvous.proxy.JsonResponses.error;
+import static dev.rendezvous.proxy.JsonResponses.json;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rendezvous.auth.AccessControl;
@@ -13,16 +16,14 @@ import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.metrics.Metrics;
-import dev.rendezvous.ui.StatusPage;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleRegistry;
+import dev.rendezvous.ui.StatusPage;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -45,9 +46,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -57,19 +55,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP front door. For each inference request it validates the body against the problem's input
- * signature, stamps a request id, its return address, the time received and the deadline, writes it to the
- * problem's input topic, and answers exactly once: with the result that arrives on its own results
- * partition, or, when none has come by the deadline, with the schedule's default (the deadline guard, which
- * keeps the SLA even with the rendezvous down).
+ * One instance of the HTTP front door ({@link Proxy} deploys {@link ProxyConfig#instances()} of them). For each
+ * inference request it validates the body against the problem's input signature, stamps a request id, its return
+ * address (this instance's results partition), the time received and the deadline, writes it to the problem's
+ * input topic, and answers exactly once: with the result that arrives on its results partition, or, when none
+ * has come by the deadline, with the schedule's default (the deadline guard, which keeps the SLA even with the
+ * rendezvous down).
  *
- * <p>Everything runs on this verticle's event loop: the HTTP handlers, the results consumer's records and
- * the guard timers, so the table of waiting requests needs no locks.
+ * <p>Everything of an instance runs on its event loop: the HTTP handlers of the connections Vert.x gave it, its
+ * results consumer's records and its guard timers, so its table of waiting requests needs no locks. What the
+ * instances share (producers, admission limits, status page) is the {@link Proxy}'s and safe to share.
  */
 public final class ProxyVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyVerticle.class);
-  private static final String JSON = "application/json";
+
+  /**
+   * The port that asks Vert.x for a free port shared by every server that asks the same: port 0 would bind a
+   * socket per instance, each on a port of its own.
+   */
+  private static final int SHARED_FREE_PORT = -1;
 
   private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
       long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, InferRequestParser.Parsed request) {}
@@ -78,80 +83,47 @@ public final class ProxyVerticle extends VerticleBase {
   private static final Map<String, String> DEFAULT_REASONS = Map.of("deadline", "rendezvous",
       "overload", "rendezvous", "proxy-deadline", "proxy", "proxy-unavailable", "proxy");
 
+  private final Proxy proxy;
+  private final int instance;
+  private final int resultsPartition;
   private final ProxyConfig config;
   private final ScheduleRegistry schedules;
   private final Clock clock;
-  private final BooleanSupplier backendReady;
-  private final Consumer<Router> extraRoutes;
   private final Map<String, Waiting> waiting = new HashMap<>();
   private final MeterRegistry metrics;
   private final StatusPage statusPage;
-  private final AdmissionConfig admissionConfig;
   private final Admission admission;
   private final Map<String, Counter> counters = new HashMap<>();
   private final Map<String, Timer> durations = new HashMap<>();
-  private final Map<String, AtomicInteger> inFlight = new HashMap<>();
-  private KafkaClientMetrics producerMetrics;
   private KafkaClientMetrics resultsMetrics;
   private KafkaProducer<String, byte[]> producer;
   /** Outcomes have a producer of their own: acks from every replica, and a bounded time to a 503. */
   private KafkaProducer<String, byte[]> outcomeProducer;
-  private KafkaClientMetrics outcomeProducerMetrics;
-  private KafkaReachability kafka;
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
-  private boolean resultsAssigned;
+  private volatile boolean resultsAssigned;
   private final AccessControl access;
   private final RequestIds requestIds;
-  private final WarmUpKey warmUpKey = new WarmUpKey();
-  private RecordLimit recordLimit;
 
   /**
-   * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports
-   *     its runners and rendezvous here); readiness is also false until the results partition is assigned
+   * @param instance this instance's index, from 0: it reads results partition
+   *     {@link ProxyConfig#resultsPartition(int) config.resultsPartition(instance)}
+   * @param admission admission for this instance's event loop
    */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady) {
-    this(config, schedules, clock, backendReady, router -> {}, new SimpleMeterRegistry());
-  }
-
-  /**
-   * @param extraRoutes adds further endpoints (such as the schedule endpoints) before the catch-all 404
-   * @param metrics where the proxy registers its meters ({@code rdv_proxy_*}); when it is a Prometheus
-   *     registry, the proxy also serves it on {@code GET /metrics}, with every other meter of the process
-   */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
-      Consumer<Router> extraRoutes, MeterRegistry metrics) {
-    this(config, schedules, clock, backendReady, extraRoutes, metrics, AdmissionConfig.defaults(),
-        AccessControl.locked());
-  }
-
-  /**
-   * @param admission which requests are taken in under load, and when the deadline guard fires
-   * @param access the credentials every request is checked against before anything else reads it
-   */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
-      Consumer<Router> extraRoutes, MeterRegistry metrics, AdmissionConfig admission, AccessControl access) {
-    this.access = access;
+  ProxyVerticle(Proxy proxy, int instance, Admission admission) {
+    this.proxy = proxy;
+    this.instance = instance;
+    this.config = proxy.config;
+    this.resultsPartition = config.resultsPartition(instance);
+    this.access = proxy.access;
     this.requestIds = new RequestIds(config.proxyId());
-    this.config = config;
-    this.schedules = schedules;
-    this.clock = clock;
-    this.backendReady = backendReady;
-    this.extraRoutes = extraRoutes;
-    this.metrics = metrics;
-    this.statusPage = new StatusPage(schedules, metrics, clock);
-    this.admissionConfig = admission;
-    this.admission = new Admission(admission, schedules.problems(), clock, metrics);
-    // Read off the event loop without a lock: a size for soak runs and dashboards, not an exact count.
-    Gauge.builder("rdv.proxy.waiting", waiting, Map::size).strongReference(true)
-        .description("Entries of the proxy's table of requests waiting for their result, every problem together")
-        .baseUnit("requests").register(metrics);
+    this.schedules = proxy.schedules;
+    this.clock = proxy.clock;
+    this.metrics = proxy.metrics;
+    this.statusPage = proxy.statusPage;
+    this.admission = admission;
+    // Every instance registers the same meters; the registry hands each the one meter of that name and labels.
     for (String problem : schedules.problems()) {
-      AtomicInteger n = new AtomicInteger();
-      inFlight.put(problem, n);
-      Gauge.builder("rdv.proxy.in.flight", n, AtomicInteger::get).strongReference(true)
-          .description("Inference requests received and not yet answered").baseUnit("requests")
-          .tag("problem", problem).register(metrics);
       counter("rdv.proxy.requests", problem, "status", "200");
       duration(problem);
       DEFAULT_REASONS.keySet().forEach(reason -> defaultCounter(problem, reason));
@@ -162,15 +134,11 @@ public final class ProxyVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
-    recordLimit = RecordLimit.of(producerProps);
-    producer = KafkaProducer.create(vertx, producerProps, new StringSerializer(), new ByteArraySerializer());
-    producerMetrics = Metrics.bindKafka(metrics, producer.unwrap(), "proxy");
-    outcomeProducer = KafkaProducer.create(vertx, KafkaSettings.outcomeProducer(config.bootstrapServers()),
+    // Handles of the proxy's clients: each with a send queue of its own, all batching into one producer.
+    producer = KafkaProducer.createShared(vertx, proxy.producerName, proxy.producerSettings, new StringSerializer(),
+        new ByteArraySerializer());
+    outcomeProducer = KafkaProducer.createShared(vertx, proxy.outcomeProducerName, proxy.outcomeProducerSettings,
         new StringSerializer(), new ByteArraySerializer());
-    outcomeProducerMetrics = Metrics.bindKafka(metrics, outcomeProducer.unwrap(), "proxy-outcomes");
-    kafka = new KafkaReachability(config.bootstrapServers(), KafkaReachability.intervalFromEnvironment(
-        System.getenv()), metrics);
 
     Map<String, String> consumerProps = KafkaSettings.consumer(config.bootstrapServers());
     consumerProps.put("enable.auto.commit", "false");
@@ -180,26 +148,21 @@ public final class ProxyVerticle extends VerticleBase {
     results.handler(this::onResult);
     resultsMetrics = Metrics.bindKafka(metrics, results.unwrap(), "proxy");
     Set<TopicPartition> partitions = schedules.problems().stream()
-        .map(p -> new TopicPartition(Topics.of(p).results(), config.resultsPartition()))
+        .map(p -> new TopicPartition(Topics.of(p).results(), resultsPartition))
         .collect(Collectors.toSet());
-    // Fetching the topics' metadata now spares the first request that round trip, and keeps a send from ever
-    // waiting for it while the broker is up (max.block.ms bounds that wait; see KafkaSettings).
-    List<Future<?>> metadata = new ArrayList<>();
-    for (String p : schedules.problems()) {
-      metadata.add(partitionsFor(producer, Topics.of(p).input(), METADATA_ATTEMPTS));
-      metadata.add(partitionsFor(outcomeProducer, Topics.of(p).outcomes(), METADATA_ATTEMPTS));
-    }
-    Future<Void> assigned = Future.all(metadata).compose(v -> results.assign(partitions))
+    Future<Void> assigned = results.assign(partitions)
         .compose(v -> results.seekToEnd(partitions))
         .onSuccess(v -> resultsAssigned = true);
 
+    WorkerExecutor admin = proxy.admin();
     Router router = Router.router(vertx);
     router.post("/v2/models/:problem/infer").handler(this::countRequest);
     access.mount(router);
     VersionRoutes.mount(router, schedules);
     ContentTypes.mount(router);
-    router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
+    // Before the body handler: a refused request's body is never read.
     router.post("/v2/models/:problem/infer").handler(admission::handle);
+    router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
     router.post("/v2/models/:problem/infer").handler(this::infer);
     router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, outcomeProducer, clock));
     router.get("/v2/models/:problem/ready").handler(this::modelReady);
@@ -211,10 +174,7 @@ public final class ProxyVerticle extends VerticleBase {
       json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("ready", ready));
     });
     router.get("/v2").handler(ctx -> json(ctx, 200, serverMetadata()));
-    extraRoutes.accept(router);
-    // Work off the request path gets its own few threads: the Kafka producer sends on Vert.x's worker pool,
-    // which must never wait behind a scrape.
-    WorkerExecutor admin = vertx.createSharedWorkerExecutor(AdminExecutor.NAME, admissionConfig.adminThreads());
+    proxy.extraRoutes.accept(router, admin);
     if (metrics instanceof PrometheusMeterRegistry prometheus) {
       // A scrape walks every meter of the process (milliseconds): off the event loop.
       router.get("/metrics").handler(ctx -> admin.executeBlocking(prometheus::scrape, false)
@@ -227,22 +187,27 @@ public final class ProxyVerticle extends VerticleBase {
     router.route().failureHandler(this::failure);
 
     server = vertx.createHttpServer(access.configure(new HttpServerOptions().setHost(config.host())
-        .setPort(config.port())))
+        .setPort(config.port() == 0 ? SHARED_FREE_PORT : config.port())))
         .requestHandler(router);
     admission.start(vertx);
-    kafka.start(vertx);
-    return assigned.compose(v -> server.listen()).onSuccess(s ->
-        LOG.info("proxy {} listening on http://{}:{}", config.proxyId(), config.host(), s.actualPort()));
+    return assigned.compose(v -> server.listen()).onSuccess(s -> LOG.debug(
+        "proxy {} instance {} serving port {}, reading results partition {}", config.proxyId(), instance,
+        s.actualPort(), resultsPartition));
   }
 
   /** The port the server listens on (useful when configured with 0). */
+  /** Requests of this instance waiting for their result; read from other threads as a size for gauges only. */
+  int waitingCount() {
+    return waiting.size();
+  }
+
   public int actualPort() {
     return server.actualPort();
   }
 
-  /** The key that marks this proxy's warm-up requests; for launchers in the same process only. */
-  public WarmUpKey warmUpKey() {
-    return warmUpKey;
+  /** This instance's results partition: the partition of each results topic in its return addresses. */
+  public int resultsPartition() {
+    return resultsPartition;
   }
 
   /**
@@ -250,28 +215,12 @@ public final class ProxyVerticle extends VerticleBase {
    * check reached Kafka ({@link KafkaReachability}).
    */
   public boolean ready() {
-    return resultsAssigned && backendReady.getAsBoolean() && kafka.reachable();
-  }
-
-  /** Attempts at a topic's metadata at start: each waits max.block.ms at most, so a slow broker gets retries. */
-  private static final int METADATA_ATTEMPTS = 60;
-
-  private static Future<List<io.vertx.kafka.client.common.PartitionInfo>> partitionsFor(
-      KafkaProducer<String, byte[]> producer, String topic, int attempts) {
-    return producer.partitionsFor(topic).recover(e -> {
-      if (attempts <= 1) {
-        return Future.failedFuture(new IllegalStateException("no metadata for " + topic + ": " + e.getMessage(), e));
-      }
-      return partitionsFor(producer, topic, attempts - 1);
-    });
+    return resultsAssigned && proxy.backendReady.getAsBoolean() && proxy.kafkaReachable();
   }
 
   @Override
   public Future<?> stop() {
     admission.stop(vertx);
-    kafka.stop(vertx);
-    producerMetrics.close();
-    outcomeProducerMetrics.close();
     resultsMetrics.close();
     return Future.join(server.close(), results.close(), producer.close(), outcomeProducer.close());
   }
@@ -296,12 +245,12 @@ public final class ProxyVerticle extends VerticleBase {
     }
     double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : schedule.deadlineMs();
     long deadlineAt = receivedAt + (long) (budgetMs * 1000);
-    String requestId = requestIds.next(warmUpKey.marks(ctx.request()));
-    ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), config.resultsPartition());
+    String requestId = requestIds.next(proxy.warmUpKey.marks(ctx.request()));
+    ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), resultsPartition);
     InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
         receivedAt, deadlineAt, parsed.inputs());
     byte[] encoded = Json.encode(request);
-    String tooLarge = recordLimit.tooLarge(requestId, encoded, parsed.rows());
+    String tooLarge = proxy.recordLimit.tooLarge(requestId, encoded, parsed.rows());
     if (tooLarge != null) {
       error(ctx, 413, tooLarge);
       return;
@@ -310,7 +259,7 @@ public final class ProxyVerticle extends VerticleBase {
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
         versioned, deadlineAt, parsed));
-    inFlight.get(problem).incrementAndGet();
+    proxy.inFlight(problem).increment();
     producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
         .onFailure(e -> {
           LOG.warn("request {} not written to Kafka: {}", requestId, e.getMessage());
@@ -337,7 +286,7 @@ public final class ProxyVerticle extends VerticleBase {
     }
     Waiting w = waiting.remove(result.requestId());
     if (w == null) {
-      return; // answered by the deadline guard already, or another proxy's (after a restart)
+      return; // answered by the deadline guard already, or another proxy's (sharing the partition, or after a restart)
     }
     vertx.cancelTimer(w.timerId());
     ObjectNode params = Json.MAPPER.createObjectNode();
@@ -402,7 +351,7 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   private void record(Waiting w, ObjectNode params, long now) {
-    inFlight.get(w.problem()).decrementAndGet();
+    proxy.inFlight(w.problem()).decrement();
     duration(w.problem()).record(Math.max(0, now - w.receivedAtUs()), TimeUnit.MICROSECONDS);
     String answeredBy = params.get("answered_by").asText();
     String tier = params.has("tier") ? params.get("tier").asText() : "none";
@@ -513,14 +462,4 @@ public final class ProxyVerticle extends VerticleBase {
     }
   }
 
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
-  }
-
-  private static void json(RoutingContext ctx, int status, Object body) {
-    if (ctx.response().ended()) {
-      return;
-    }
-    ctx.response().setStatusCode(status).putHeader("content-type", JSON).end(Buffer.buffer(Json.encode(body)));
-  }
 }

@@ -1,5 +1,8 @@
 package dev.rendezvous.rollout;
 
+import static dev.rendezvous.proxy.JsonResponses.error;
+import static dev.rendezvous.proxy.JsonResponses.json;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Json;
@@ -10,7 +13,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.nio.charset.StandardCharsets;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 
 /**
  * The schedule endpoints of the proxy:
@@ -26,34 +29,26 @@ import java.util.function.Consumer;
  * proxy's {@link AccessControl} lets only the admin token through to the POSTs; the status names the Kafka
  * cluster only to the admin.
  */
-public final class ScheduleRoutes implements Consumer<Router> {
+public final class ScheduleRoutes implements BiConsumer<Router, WorkerExecutor> {
 
   private final ScheduleControl control;
-  private WorkerExecutor admin;
 
   public ScheduleRoutes(ScheduleControl control) {
     this.control = control;
   }
 
+  /** Adds the endpoints to a router of the proxy, whose {@code admin} executor runs their work. */
   @Override
-  public void accept(Router router) {
-    router.get("/v2/models/:problem/schedule").handler(this::status);
-    router.post("/v2/models/:problem/schedule/rollback").handler(this::rollback);
-    router.post("/v2/models/:problem/schedule").handler(this::apply);
+  public void accept(Router router, WorkerExecutor admin) {
+    router.get("/v2/models/:problem/schedule").handler(ctx -> status(ctx, admin));
+    router.post("/v2/models/:problem/schedule/rollback").handler(ctx -> rollback(ctx, admin));
+    router.post("/v2/models/:problem/schedule").handler(ctx -> apply(ctx, admin));
   }
 
-  /** The proxy's admin executor; the handlers run on the proxy's event loop, so no locking is needed. */
-  private WorkerExecutor admin(RoutingContext ctx) {
-    if (admin == null) {
-      admin = AdminExecutor.shared(ctx.vertx());
-    }
-    return admin;
-  }
-
-  private void status(RoutingContext ctx) {
+  private void status(RoutingContext ctx, WorkerExecutor admin) {
     String problem = ctx.pathParam("problem");
     boolean isAdmin = AccessControl.isAdmin(ctx);
-    admin(ctx).executeBlocking(() -> control.status(problem, isAdmin), false).onComplete(ar -> {
+    admin.executeBlocking(() -> control.status(problem, isAdmin), false).onComplete(ar -> {
       if (ar.failed()) {
         error(ctx, 503, ar.cause().getMessage());
       } else if (ar.result() == null) {
@@ -64,13 +59,13 @@ public final class ScheduleRoutes implements Consumer<Router> {
     });
   }
 
-  private void apply(RoutingContext ctx) {
+  private void apply(RoutingContext ctx, WorkerExecutor admin) {
     String problem = ctx.pathParam("problem");
     Buffer body = ctx.body().buffer();
     String yaml = body == null ? "" : body.toString(StandardCharsets.UTF_8);
     boolean dryRun = "true".equals(ctx.queryParams().get("dry_run"));
     String source = ctx.queryParams().get("source") != null ? ctx.queryParams().get("source") : "http";
-    admin(ctx).executeBlocking(() -> {
+    admin.executeBlocking(() -> {
       ScheduleControl.Outcome o;
       try {
         o = control.apply(yaml, source, dryRun, problem);
@@ -92,7 +87,7 @@ public final class ScheduleRoutes implements Consumer<Router> {
     });
   }
 
-  private void rollback(RoutingContext ctx) {
+  private void rollback(RoutingContext ctx, WorkerExecutor admin) {
     String problem = ctx.pathParam("problem");
     long version;
     try {
@@ -101,7 +96,7 @@ public final class ScheduleRoutes implements Consumer<Router> {
       error(ctx, 400, "version must be a whole number, not '" + ctx.queryParams().get("version") + "'");
       return;
     }
-    admin(ctx).executeBlocking(() -> control.rollback(problem, version), false).onComplete(ar -> {
+    admin.executeBlocking(() -> control.rollback(problem, version), false).onComplete(ar -> {
       if (ar.succeeded()) {
         json(ctx, 200, outcome(ar.result()));
       } else if (ar.cause() instanceof ScheduleException || ar.cause() instanceof IllegalArgumentException) {
@@ -127,16 +122,5 @@ public final class ScheduleRoutes implements Consumer<Router> {
     }
     o.warnings().forEach(body.putArray("warnings")::add);
     return body;
-  }
-
-  private static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
-  }
-
-  private static void json(RoutingContext ctx, int status, Object body) {
-    if (!ctx.response().ended()) {
-      ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-          .end(Buffer.buffer(Json.encode(body)));
-    }
   }
 }

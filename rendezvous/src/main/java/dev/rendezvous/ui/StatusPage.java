@@ -29,7 +29,7 @@ import java.util.TreeMap;
  * in which tier, how long it took against the request's deadline) and each model's score distribution next
  * to the canary's, read from the {@code rdv_model_score} histograms of the process's registry.
  *
- * <p>Not thread-safe: the proxy calls {@link #answered} and serves the page from its one event loop.
+ * <p>Thread-safe: every event loop of the proxy notes its answers here, and any of them serves the page.
  */
 public final class StatusPage {
 
@@ -67,7 +67,7 @@ public final class StatusPage {
         ctx.next(); // the router matches "/ui" for "/ui/" too
       }
     });
-    // The score histograms are read off the event loop; the recent answers, owned by it, on it.
+    // The score histograms are read off the event loop; the recent answers, a short copy, on it.
     router.get("/ui/api/status").handler(ctx -> admin.executeBlocking(this::scoreDistributions, false)
         .map(this::status)
         .onSuccess(body -> ctx.response().putHeader("content-type", "application/json")
@@ -77,8 +77,8 @@ public final class StatusPage {
   }
 
   /** Notes one answer given by the proxy. */
-  public void answered(String problem, String answeredBy, Integer tier, String defaultReason, double elapsedMs,
-      double budgetMs, long atUs) {
+  public synchronized void answered(String problem, String answeredBy, Integer tier, String defaultReason,
+      double elapsedMs, double budgetMs, long atUs) {
     ArrayDeque<Answer> answers = recent.computeIfAbsent(problem, p -> new ArrayDeque<>(RECENT));
     if (answers.size() == RECENT) {
       answers.removeFirst();
@@ -102,7 +102,7 @@ public final class StatusPage {
       p.set("schedule", schedule(v));
       ArrayNode answers = p.putArray("recent");
       Map<String, Integer> byWho = new TreeMap<>();
-      ArrayDeque<Answer> list = recent.getOrDefault(problem, new ArrayDeque<>());
+      List<Answer> list = recentAnswers(problem);
       double[] elapsed = new double[list.size()];
       int i = 0;
       for (Answer a : list) {
@@ -130,6 +130,10 @@ public final class StatusPage {
       distributions.getOrDefault(problem, List.of()).forEach(models::add);
     }
     return root;
+  }
+
+  private synchronized List<Answer> recentAnswers(String problem) {
+    return List.copyOf(recent.getOrDefault(problem, new ArrayDeque<>()));
   }
 
   private static ObjectNode schedule(ScheduleRegistry.Versioned v) {

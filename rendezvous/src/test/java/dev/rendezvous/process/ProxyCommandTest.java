@@ -15,6 +15,14 @@ class ProxyCommandTest {
   }
 
   @Test
+  void with_several_instances_a_stateful_set_pod_starts_at_its_ordinal_times_the_instances_and_a_number_as_given() {
+    assertThat(ProxyCommand.firstResultsPartition("ordinal", "proxy-0", 4)).isZero();
+    assertThat(ProxyCommand.firstResultsPartition("ordinal", "proxy-2", 4)).isEqualTo(8);
+    assertThat(ProxyCommand.firstResultsPartition("ordinal", "proxy-2", 1)).isEqualTo(2);
+    assertThat(ProxyCommand.firstResultsPartition("5", "proxy-2", 4)).isEqualTo(5);
+  }
+
+  @Test
   void ordinal_on_a_host_name_without_one_says_what_is_wrong() {
     assertThatThrownBy(() -> ProxyCommand.resultsPartition("ordinal", "proxy-7f9c8d-abcde"))
         .hasMessageContaining("proxy-7f9c8d-abcde").hasMessageContaining("-<number>");

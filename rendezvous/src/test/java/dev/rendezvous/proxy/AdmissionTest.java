@@ -114,6 +114,37 @@ class AdmissionTest {
   }
 
   @Test
+  void the_event_loops_of_one_proxy_share_the_limit_and_each_refuses_for_its_own_delay_only() {
+    List<Admission> loops = Admission.forEventLoops(2, limits(4, 4, 4), List.of("fraud"), nowUs::get, metrics);
+    Admission first = loops.get(0);
+    Admission second = loops.get(1);
+    assertThat(first.admit("fraud").admitted()).isTrue();
+    assertThat(second.admit("fraud").admitted()).isTrue();
+    assertThat(first.inFlight("fraud")).as("one limit: each loop sees both").isEqualTo(2);
+    assertThat(second.inFlight("fraud")).isEqualTo(2);
+
+    long due = nowUs.get();
+    for (int i = 0; i < 12; i++) { // the second loop's probes 20 ms late for 12 x 30 ms; the first's on time
+      second.lag().probed(due, due + 20_000);
+      first.lag().probed(due, due);
+      due += 30_000;
+    }
+    Admission.Decision late = second.admit("fraud");
+    assertThat(late.refusal()).as("2 in flight, half the limit: the late loop refuses").isEqualTo(
+        Admission.Reason.EVENT_LOOP_LAG);
+    assertThat(first.admit("fraud").admitted()).as("the loop on time admits").isTrue();
+    assertThat(first.admit("fraud").admitted()).isTrue();
+    Admission.Decision full = first.admit("fraud");
+    assertThat(full.refusal()).as("4 in flight over both loops: the shared limit").isEqualTo(
+        Admission.Reason.CONCURRENCY_LIMIT);
+    assertThat(refused("event-loop-lag")).isEqualTo(1);
+    assertThat(refused("concurrency-limit")).isEqualTo(1);
+    assertThat(metrics.get("rdv.proxy.admission.limit").gauges()).as("one limit gauge per problem").hasSize(1);
+    assertThat(metrics.get("rdv.proxy.event.loop.lag").tags("loop", "0").gauge().value()).isZero();
+    assertThat(metrics.get("rdv.proxy.event.loop.lag").tags("loop", "1").gauge().value()).isEqualTo(0.02);
+  }
+
+  @Test
   void without_a_limit_a_standing_event_loop_delay_refuses_everything() {
     AdmissionConfig d = AdmissionConfig.defaults();
     Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
