@@ -132,7 +132,7 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     ProxyConfig proxyConfig(String bootstrapServers) {
       ProxyConfig c = ProxyConfig.defaults(bootstrapServers).withHost(host).withPort(port);
-      return proxyInstances > 0 ? c.withInstances(proxyInstances) : c;
+      return proxyInstances == 0 ? c : c.withInstances(proxyInstances);
     }
 
     MonitorConfig monitorConfig(String problem) {

@@ -82,7 +82,7 @@ public final class ProxyCommand implements Callable<Integer> {
           dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
     }
     ProxyConfig defaults = ProxyConfig.defaults(kafka.bootstrapServers());
-    int n = instances > 0 ? instances : defaults.instances();
+    int n = instances == 0 ? defaults.instances() : instances;
     int first = firstResultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""), n);
     ProxyConfig config = new ProxyConfig(host, port, defaults.bodyLimitBytes(),
         proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, first, n, kafka.bootstrapServers());
