@@ -5,6 +5,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.Component;
@@ -101,8 +102,7 @@ public final class ScoreObserver implements Component {
   /** An observer whose consumer loop registers its {@code rdv_consumer_*} meters with {@code metrics}. */
   public ScoreObserver(String bootstrapServers, Set<String> problems, Clock clock, MeterRegistry metrics) {
     this.clock = clock;
-    Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrapServers);
+    Properties props = KafkaSettings.clientProperties(bootstrapServers);
     props.put("fetch.max.wait.ms", "200");
     props.put("max.poll.records", "2000");
     for (String p : problems) {
