@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 
@@ -72,6 +73,12 @@ public final class KafkaTopics {
         }
       }
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof AuthenticationException) {
+        throw new IllegalStateException("Kafka at " + bootstrapServers + " refused this client's credentials: "
+            + e.getCause().getMessage() + "; check RDV_KAFKA_SECURITY_PROTOCOL, RDV_KAFKA_SASL_MECHANISM, "
+            + "RDV_KAFKA_SASL_JAAS_CONFIG, RDV_KAFKA_SSL_* or the file of RDV_KAFKA_PROPERTIES_FILE "
+            + "(docs/security.md)", e);
+      }
       throw new IllegalStateException("cannot create topics " + names + ": " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
