@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
  * A rendezvous instance on its own, as a separate process would run it: it follows the problem's schedule log
  * and decides the requests of the partitions it is assigned. It reports on standard output, one line each,
  * {@code version N} whenever a schedule version is put in force, {@code caught-up N} once the log has been
- * read, and {@code ready} once it owns partitions. Arguments: bootstrap servers, problem.
+ * read, and {@code ready} once it owns partitions. Arguments: bootstrap servers, problem, and optionally an
+ * instance id (static membership of the rendezvous group).
  */
 public final class RendezvousProcess {
 
@@ -28,8 +29,8 @@ public final class RendezvousProcess {
     follower.start().awaitCaughtUp(Duration.ofSeconds(60));
     System.out.println("caught-up " + registry.current(problem).orElseThrow().version());
     Vertx vertx = Vertx.vertx();
-    RendezvousVerticle rendezvous = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap), registry,
-        Clock.SYSTEM);
+    RendezvousVerticle rendezvous = new RendezvousVerticle(RendezvousConfig.defaults(problem, bootstrap)
+        .withInstanceId(args.length > 2 && !args[2].isEmpty() ? args[2] : null), registry, Clock.SYSTEM);
     vertx.deployVerticle(rendezvous).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     rendezvous.assigned().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     System.out.println("ready");
