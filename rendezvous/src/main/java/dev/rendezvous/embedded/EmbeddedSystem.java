@@ -17,6 +17,7 @@ import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.AdmissionConfig;
+import dev.rendezvous.proxy.BackendReadiness;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -259,6 +260,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     List<RunnerHost> hosts = new ArrayList<>();
     List<Decoy> decoys = new ArrayList<>();
     List<ScoreMonitor> monitors = new ArrayList<>();
+    BackendReadiness readiness = null;
     try {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       if (options.startRendezvous()) {
@@ -293,8 +295,10 @@ public final class EmbeddedSystem implements AutoCloseable {
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
       ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
+      readiness = new BackendReadiness(bootstrap, schedules, control.observer(), pc.resultsPartition(), Clock.SYSTEM,
+          BackendReadiness.Settings.fromEnvironment(System.getenv()), metrics).start();
       // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
+      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, readiness::ready, new ScheduleRoutes(control),
           metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
           access);
       await(vertx.deployVerticle(proxy));
@@ -309,14 +313,19 @@ public final class EmbeddedSystem implements AutoCloseable {
         monitors.add(monitor);
         monitor.assigned().get(60, TimeUnit.SECONDS);
       }
+      readiness.checkNow();
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
       EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
           control, watcher, decoys, monitors, metrics, access);
       system.warmUpRequests = warmUps;
+      system.readiness = readiness;
       return system;
     } catch (Exception e) {
       watcher.close();
+      if (readiness != null) {
+        readiness.close();
+      }
       for (RunnerHost h : hosts) {
         h.close();
       }
@@ -430,6 +439,12 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   private int warmUpRequests;
+  private BackendReadiness readiness;
+
+  /** What the proxy's readiness reports, per problem (a rendezvous owns its partitions, its models score). */
+  public BackendReadiness readiness() {
+    return readiness;
+  }
 
   public int port() {
     return proxy.actualPort();
@@ -493,6 +508,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   public void close() throws Exception {
     watcher.close();
     await(vertx.close());
+    readiness.close();
     for (RunnerHost h : hosts) {
       h.close();
     }

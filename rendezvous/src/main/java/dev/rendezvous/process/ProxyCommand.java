@@ -4,6 +4,7 @@ import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Clock;
+import dev.rendezvous.proxy.BackendReadiness;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;
 import dev.rendezvous.schedule.ScheduleRegistry;
@@ -81,13 +82,15 @@ public final class ProxyCommand implements Callable<Integer> {
     ProxyConfig defaults = ProxyConfig.defaults(kafka.bootstrapServers());
     ProxyConfig config = new ProxyConfig(host, port, defaults.bodyLimitBytes(),
         proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, partition, kafka.bootstrapServers());
+    BackendReadiness readiness = new BackendReadiness(kafka.bootstrapServers(), registry, control.observer(),
+        partition, Clock.SYSTEM, BackendReadiness.Settings.fromEnvironment(System.getenv()), metrics).start();
     Vertx vertx = Vertx.vertx();
-    ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, () -> true,
+    ProxyVerticle proxy = new ProxyVerticle(config, registry, Clock.SYSTEM, readiness::ready,
         new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config(), access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     Processes.ready("proxy " + (access.tls().isPresent() ? "https" : "http") + "://" + host + ":"
         + proxy.actualPort());
-    return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),
+    return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics), readiness,
         () -> vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
   }
 

@@ -46,8 +46,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -81,7 +81,7 @@ public final class ProxyVerticle extends VerticleBase {
   private final ProxyConfig config;
   private final ScheduleRegistry schedules;
   private final Clock clock;
-  private final BooleanSupplier backendReady;
+  private final Predicate<String> backendReady;
   private final Consumer<Router> extraRoutes;
   private final Map<String, Waiting> waiting = new HashMap<>();
   private final MeterRegistry metrics;
@@ -107,10 +107,10 @@ public final class ProxyVerticle extends VerticleBase {
   private RecordLimit recordLimit;
 
   /**
-   * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports
-   *     its runners and rendezvous here); readiness is also false until the results partition is assigned
+   * @param backendReady whether the components behind this proxy can answer a problem's requests (the launchers
+   *     give {@link BackendReadiness#ready}); readiness is also false until the results partition is assigned
    */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady) {
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, Predicate<String> backendReady) {
     this(config, schedules, clock, backendReady, router -> {}, new SimpleMeterRegistry());
   }
 
@@ -119,7 +119,7 @@ public final class ProxyVerticle extends VerticleBase {
    * @param metrics where the proxy registers its meters ({@code rdv_proxy_*}); when it is a Prometheus
    *     registry, the proxy also serves it on {@code GET /metrics}, with every other meter of the process
    */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, Predicate<String> backendReady,
       Consumer<Router> extraRoutes, MeterRegistry metrics) {
     this(config, schedules, clock, backendReady, extraRoutes, metrics, AdmissionConfig.defaults(),
         AccessControl.locked());
@@ -129,7 +129,7 @@ public final class ProxyVerticle extends VerticleBase {
    * @param admission which requests are taken in under load, and when the deadline guard fires
    * @param access the credentials every request is checked against before anything else reads it
    */
-  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+  public ProxyVerticle(ProxyConfig config, ScheduleRegistry schedules, Clock clock, Predicate<String> backendReady,
       Consumer<Router> extraRoutes, MeterRegistry metrics, AdmissionConfig admission, AccessControl access) {
     this.access = access;
     this.requestIds = new RequestIds(config.proxyId());
@@ -241,11 +241,16 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   /**
-   * Ready once the results partition is assigned, while the components behind report ready and while the last
-   * check reached Kafka ({@link KafkaReachability}).
+   * Ready once the results partition is assigned, while the components behind report every problem ready and
+   * while the last check reached Kafka ({@link KafkaReachability}).
    */
   public boolean ready() {
-    return resultsAssigned && backendReady.getAsBoolean() && kafka.reachable();
+    return resultsAssigned && kafka.reachable() && schedules.problems().stream().allMatch(backendReady);
+  }
+
+  /** The same for one problem: its components behind report ready. */
+  public boolean ready(String problem) {
+    return resultsAssigned && kafka.reachable() && backendReady.test(problem);
   }
 
   /** Attempts at a topic's metadata at start: each waits max.block.ms at most, so a slow broker gets retries. */
@@ -481,7 +486,7 @@ public final class ProxyVerticle extends VerticleBase {
       error(ctx, 404, unknownProblem(problem));
       return;
     }
-    boolean ready = ready();
+    boolean ready = ready(problem);
     json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("name", problem).put("ready", ready));
   }
 
@@ -491,7 +496,7 @@ public final class ProxyVerticle extends VerticleBase {
     for (String p : schedules.problems()) {
       ScheduleRegistry.Versioned v = schedules.current(p).orElseThrow();
       models.addObject().put("name", p).put("version", Long.toString(v.version()))
-          .put("ready", ready());
+          .put("ready", ready(p));
     }
     return body;
   }

@@ -127,8 +127,12 @@ public final class RendezvousVerticle extends VerticleBase {
   }
 
   /** The problem's consumer group, which every rendezvous replica of the problem joins. */
-  public static String group(RendezvousConfig config) {
-    return "rdv." + config.problem() + ".rendezvous";
+  public static String group(String problem) {
+    return "rdv." + problem + ".rendezvous";
+  }
+
+  private static String group(RendezvousConfig config) {
+    return group(config.problem());
   }
 
   /**

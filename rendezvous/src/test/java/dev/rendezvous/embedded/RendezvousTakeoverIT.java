@@ -8,18 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaSettings;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.http.HttpClient;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
@@ -77,7 +72,7 @@ class RendezvousTakeoverIT {
       String bootstrap = broker.bootstrapServers();
       String url = system.url() + "/v2/models/" + p + "/infer";
       JsonNode row = TestSystems.reference().get("rows").get(0);
-      try (Child first = new Child(bootstrap, p, firstId, settings, dir.resolve("first.log"))) {
+      try (RendezvousProcess.Child first = new RendezvousProcess.Child(bootstrap, p, firstId, settings, dir.resolve("first.log"))) {
         first.await("ready");
         awaitOwnedBy(bootstrap, p, Set.of(), 60_000);
         awaitModelAnswer(url, row, "before-");
@@ -86,7 +81,7 @@ class RendezvousTakeoverIT {
         first.process.destroyForcibly();
         first.process.waitFor(10, TimeUnit.SECONDS);
         long killed = System.nanoTime();
-        try (Child second = new Child(bootstrap, p, secondId, settings, dir.resolve("second.log"))) {
+        try (RendezvousProcess.Child second = new RendezvousProcess.Child(bootstrap, p, secondId, settings, dir.resolve("second.log"))) {
           awaitOwnedBy(bootstrap, p, deadMembers, 120_000);
           double owned = (System.nanoTime() - killed) / 1e6;
           awaitModelAnswer(url, row, "after-");
@@ -157,67 +152,6 @@ class RendezvousTakeoverIT {
         }
         assertThat((System.nanoTime() - t0) / 1e6).as("input partitions owned: %s", owned).isLessThan(limitMs);
         Thread.sleep(20);
-      }
-    }
-  }
-
-  /** A child JVM running {@link RendezvousProcess}, with its output lines collected. */
-  static final class Child implements AutoCloseable {
-    final Process process;
-    final List<String> lines = new CopyOnWriteArrayList<>();
-    volatile long readyAtNanos;
-    volatile long joiningAtNanos;
-
-    Child(String bootstrap, String problem, String instanceId, Map<String, String> settings, Path log)
-        throws Exception {
-      List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-              .toString(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-          "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"),
-          "-cp", System.getProperty("java.class.path"), RendezvousProcess.class.getName(), bootstrap, problem,
-          instanceId == null ? "" : instanceId));
-      Map<String, String> properties = new HashMap<>();
-      System.getProperties().forEach((k, v) -> {
-        if (k.toString().startsWith("rdv.kafka.")) {
-          properties.put(k.toString(), v.toString());
-        }
-      });
-      properties.putAll(settings);
-      properties.forEach((k, v) -> command.add(1, "-D" + k + "=" + v));
-      process = new ProcessBuilder(command).redirectError(log.toFile()).start();
-      Thread reader = new Thread(() -> {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8))) {
-          for (String line; (line = r.readLine()) != null; ) {
-            if (line.equals("ready")) {
-              readyAtNanos = System.nanoTime();
-            } else if (line.startsWith("caught-up")) {
-              joiningAtNanos = System.nanoTime(); // it joins the group right after
-            }
-            lines.add(line);
-          }
-        } catch (Exception e) {
-          // process ended
-        }
-      });
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    void await(String line) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (!lines.contains(line)) {
-        assertThat(process.isAlive()).as("rendezvous exited; output " + lines).isTrue();
-        assertThat(System.nanoTime()).as("'%s' not printed within 120 s; output %s", line, lines)
-            .isLessThan(deadline);
-        Thread.sleep(20);
-      }
-    }
-
-    @Override
-    public void close() throws Exception {
-      process.destroy();
-      if (!process.waitFor(15, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
       }
     }
   }
