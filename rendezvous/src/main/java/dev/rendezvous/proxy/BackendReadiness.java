@@ -14,6 +14,7 @@ import dev.rendezvous.rollout.ScoreObserver;
 import dev.rendezvous.runtime.Health;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleRegistry;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -55,8 +56,9 @@ import org.slf4j.LoggerFactory;
  * it; its result comes back to this proxy's results partition, where nobody waits for it.
  *
  * <p>The checks run every {@code intervalMs} on a thread of their own, never on an event loop; the answers the
- * HTTP handlers read are the last check's. Exported as {@code rdv_proxy_backend_ready{problem}} (1 or 0);
- * every change is logged with its reason.
+ * HTTP handlers read are the last check's. Exported as {@code rdv_proxy_backend_ready{problem}} (1 or 0), the
+ * probes as {@code rdv_proxy_readiness_probes_total{problem}}; every change is logged with its reason. Probes are
+ * decided and scored like any request, so they count in the rendezvous's and the runners' meters.
  */
 public final class BackendReadiness implements AutoCloseable {
 
@@ -113,6 +115,7 @@ public final class BackendReadiness implements AutoCloseable {
   private final ScheduledExecutorService thread;
   private final Map<String, Health> health = new ConcurrentHashMap<>();
   private final Map<String, Long> lastProbeUs = new HashMap<>();
+  private final Map<String, Counter> probesSent = new HashMap<>();
 
   /**
    * @param observer the score observer of this process (its schedule control's), which sees every score
@@ -141,6 +144,9 @@ public final class BackendReadiness implements AutoCloseable {
       Gauge.builder("rdv.proxy.backend.ready", this, r -> r.ready(p) ? 1 : 0).strongReference(true)
           .description("1 while a rendezvous owns the problem's partitions and a model its schedule accepts has "
               + "scored recently, else 0").tag("problem", p).register(metrics);
+      probesSent.put(p, Counter.builder("rdv.proxy.readiness.probes").tag("problem", p)
+          .description("Probe requests written to the input topic because no model that the schedule accepts "
+              + "had scored for half the readiness window").register(metrics));
     }
   }
 
@@ -268,6 +274,7 @@ public final class BackendReadiness implements AutoCloseable {
     lastProbeUs.put(problem, nowUs);
     List<Tensor> inputs = schedule.inputs().stream().map(BackendReadiness::zeros).toList();
     String id = WarmUp.PREFIX + "readiness-" + UUID.randomUUID();
+    probesSent.get(problem).increment();
     InferenceRequest request = new InferenceRequest(id, PROBE_CLIENT_ID, problem,
         new ReturnAddress(Topics.of(problem).results(), resultsPartition).format(), nowUs,
         nowUs + schedule.deadlineMs() * 1000, inputs);
