@@ -20,8 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Readiness tells whether requests can be answered by the models: {@code /v2/health/ready} and
  * {@code /v2/models/{p}/ready} are 503 while no rendezvous owns the problem's partitions, 200 once one does,
- * 503 again when it stops and 200 when another takes its place; an idle system stays ready, because probe
- * requests keep its models' scores fresh.
+ * 503 again when it stops (a static member too: it leaves its group on a clean stop) and 200 when another takes
+ * its place; an idle system stays ready, because probe requests keep its models' scores fresh.
  */
 class ReadinessIT {
 
@@ -41,11 +41,13 @@ class ReadinessIT {
 
       double upMs;
       double downMs;
-      try (RendezvousProcess.Child first = new RendezvousProcess.Child(broker.bootstrapServers(), p, null, Map.of(),
-          dir.resolve("first.log"))) {
+      // A static member with Kafka's default 45 s session: only its leaving the group on a clean stop can make
+      // readiness fall within the 30 s bound.
+      try (RendezvousProcess.Child first = new RendezvousProcess.Child(broker.bootstrapServers(), p, "rendezvous-0",
+          Map.of("rdv.kafka.consumer.session.timeout.ms", "45000"), dir.resolve("first.log"))) {
         first.await("ready");
         upMs = awaitAll(system, paths, 200);
-        first.close(); // SIGTERM: the rendezvous leaves its group
+        first.close(); // SIGTERM: the rendezvous asks the group to remove it
         downMs = awaitAll(system, paths, 503);
       }
       assertThat(system.readiness().health(p).reason()).contains("no rendezvous");
