@@ -4,6 +4,7 @@ import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.Component;
@@ -209,8 +210,7 @@ public final class ScoreMonitor implements Component {
   }
 
   static Properties consumerProps(String bootstrapServers, MonitorConfig config) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = KafkaSettings.clientProperties(bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
     return OffPathFetch.apply(p);

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
@@ -41,6 +42,29 @@ public final class EmbeddedKafka implements AutoCloseable {
    * port) and returns once it serves.
    */
   public static EmbeddedKafka start(Path dataDir, int port) {
+    return start(dataDir, port, null);
+  }
+
+  /**
+   * The same broker with one client listener that asks for SASL (PLAIN mechanism, no TLS:
+   * {@code SASL_PLAINTEXT}) and knows the given users and passwords; a client needs
+   * {@code security.protocol=SASL_PLAINTEXT}, {@code sasl.mechanism=PLAIN} and one user's
+   * {@link #plainJaasConfig}. For tests of clients with credentials: PLAIN sends the password in clear.
+   */
+  public static EmbeddedKafka startWithSasl(Path dataDir, int port, Map<String, String> users) {
+    if (users.isEmpty()) {
+      throw new IllegalArgumentException("a SASL listener needs at least one user");
+    }
+    return start(dataDir, port, users);
+  }
+
+  /** The {@code sasl.jaas.config} of a client that logs in with PLAIN as this user. */
+  public static String plainJaasConfig(String user, String password) {
+    return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
+        + "\" password=\"" + password + "\";";
+  }
+
+  private static EmbeddedKafka start(Path dataDir, int port, Map<String, String> saslUsers) {
     try {
       Files.createDirectories(dataDir);
       int brokerPort = port == 0 ? freePort() : port;
@@ -50,11 +74,24 @@ public final class EmbeddedKafka implements AutoCloseable {
       props.put("process.roles", "broker,controller");
       props.put("node.id", "1");
       props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-      props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-      props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+      String listener = saslUsers == null ? "PLAINTEXT" : "SASL_PLAINTEXT";
+      props.put("listeners", listener + "://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      props.put("advertised.listeners", listener + "://127.0.0.1:" + brokerPort);
       props.put("controller.listener.names", "CONTROLLER");
-      props.put("inter.broker.listener.name", "PLAINTEXT");
-      props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+      props.put("inter.broker.listener.name", listener);
+      props.put("listener.security.protocol.map", listener + ":" + listener + ",CONTROLLER:PLAINTEXT");
+      if (saslUsers != null) {
+        // The broker logs in to its own listener as a user of its own; every other user is a client.
+        String brokerPassword = Uuid.randomUuid().toString();
+        StringBuilder jaas = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required")
+            .append(" username=\"broker\" password=\"").append(brokerPassword).append("\" user_broker=\"")
+            .append(brokerPassword).append('"');
+        saslUsers.forEach((user, password) -> jaas.append(" user_").append(user).append("=\"").append(password)
+            .append('"'));
+        props.put("sasl.enabled.mechanisms", "PLAIN");
+        props.put("sasl.mechanism.inter.broker.protocol", "PLAIN");
+        props.put("listener.name.sasl_plaintext.plain.sasl.jaas.config", jaas.append(';').toString());
+      }
       props.put("log.dirs", logDir);
       props.put("offsets.topic.replication.factor", "1");
       props.put("offsets.topic.num.partitions", "4");
@@ -90,7 +127,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
       KafkaRaftServer server = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
       server.startup();
-      LOG.info("Embedded Kafka broker serving on 127.0.0.1:{} with data in {}", brokerPort, dataDir);
+      LOG.info("Embedded Kafka broker serving {} on 127.0.0.1:{} with data in {}", listener, brokerPort, dataDir);
       return new EmbeddedKafka(dataDir, brokerPort, server);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot start embedded Kafka in " + dataDir, e);

@@ -1,12 +1,29 @@
 package dev.rendezvous.kafka;
 
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 
 /**
- * Client settings of the request path (proxy, runners, rendezvous), in one place. Each default is chosen for
+ * Kafka client settings, in one place: what every client of every component gets (where the cluster is and how
+ * to reach it: security protocol, SASL, TLS), and the defaults of the request path (proxy, runners, rendezvous).
+ *
+ * <p>Every client (producers, consumers and admin clients of the proxy, rendezvous, runners, decoy, monitor,
+ * schedule log, score observer, tools and benchmarks) starts from {@link #client}: the bootstrap servers, then
+ * the properties of the file {@code RDV_KAFKA_PROPERTIES_FILE} (system property {@code rdv.kafka.properties.file};
+ * a Java properties file of Kafka client settings, as Kafka's own tools take with {@code --command-config}), then
+ * the security settings of the environment: {@code RDV_KAFKA_SECURITY_PROTOCOL} is {@code security.protocol},
+ * and every {@code RDV_KAFKA_SASL_<NAME>} / {@code RDV_KAFKA_SSL_<NAME>} is {@code sasl.<name>} /
+ * {@code ssl.<name>} (lower case, underscores as dots: {@code RDV_KAFKA_SASL_JAAS_CONFIG} is
+ * {@code sasl.jaas.config}), each also as a system property {@code rdv.kafka.security.protocol},
+ * {@code rdv.kafka.sasl.<name>}, {@code rdv.kafka.ssl.<name>}. A component's own settings go on top.
+ *
+ * <p>The request path's clients then take their defaults and overrides below. Each default is chosen for
  * latency and can be overridden without a rebuild, by a system property {@code rdv.kafka.producer.<name>} /
  * {@code rdv.kafka.consumer.<name>} or an environment variable {@code RDV_KAFKA_PRODUCER_<NAME>} /
  * {@code RDV_KAFKA_CONSUMER_<NAME>} (upper case, dots as underscores: {@code RDV_KAFKA_PRODUCER_LINGER_MS=1}).
@@ -26,6 +43,11 @@ import java.util.Properties;
  *       (and retries), so the bound only bites when the broker is gone.
  *   <li>consumer {@code fetch.min.bytes} = 1 and {@code fetch.max.wait.ms} = 100: the broker answers a fetch as
  *       soon as one record is there, and an idle fetch costs one round trip every 100 ms.
+ *   <li>consumer {@code session.timeout.ms} = 6000 and {@code heartbeat.interval.ms} = 1000 (classic group
+ *       protocol): a member that died without leaving its group (kill -9, a lost machine) gives its partitions
+ *       up after 6 s instead of Kafka's default 45 s; 6 s is the brokers' default lowest session timeout
+ *       ({@code group.min.session.timeout.ms}). Heartbeats run on the client's own thread, so slow work between
+ *       polls does not end a session. Measured takeovers are in docs/reliability.md.
  * </ul>
  *
  * <p>The proxy's outcome producer ({@link #outcomeProducer}) starts from the producer settings and adds its
@@ -33,27 +55,65 @@ import java.util.Properties;
  * ground truth of a training label, so it waits for every in-sync replica ({@code acks=all}, idempotent), and
  * its client waits a bounded time: {@code request.timeout.ms} = 2000 and {@code delivery.timeout.ms} = 5000,
  * so that {@code POST .../outcome} answers 503 within about five seconds when Kafka is down instead of holding
- * the client for Kafka's default two minutes. The proxy's reachability check ({@link #admin}) has the overrides
- * {@code rdv.kafka.admin.<name>} / {@code RDV_KAFKA_ADMIN_<NAME>}.
+ * the client for Kafka's default two minutes. Admin clients ({@link #admin}: topic creation, the proxy's checks)
+ * have the overrides {@code rdv.kafka.admin.<name>} / {@code RDV_KAFKA_ADMIN_<NAME>}.
  */
 public final class KafkaSettings {
+
+  /** The environment variable naming a properties file of client settings applied to every client. */
+  public static final String PROPERTIES_FILE_ENV = "RDV_KAFKA_PROPERTIES_FILE";
+  /** The system property naming that file; it wins over the environment variable. */
+  public static final String PROPERTIES_FILE_PROPERTY = "rdv.kafka.properties.file";
 
   private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "1", "max.block.ms", "500");
   private static final Map<String, String> OUTCOMES = Map.of("acks", "all", "enable.idempotence", "true",
       "request.timeout.ms", "2000", "delivery.timeout.ms", "5000");
   private static final Map<String, String> ADMIN = Map.of();
-  private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100");
+  private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100",
+      "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+  /** Settings of the classic group protocol that a consumer of {@code group.protocol=consumer} refuses. */
+  private static final java.util.List<String> CLASSIC_ONLY = java.util.List.of("session.timeout.ms",
+      "heartbeat.interval.ms", "partition.assignment.strategy");
 
   private KafkaSettings() {}
 
-  /** Producer settings of the request path, defaults plus overrides. */
+  /**
+   * What every Kafka client gets: the bootstrap servers, the properties file's settings and the security
+   * settings of the environment (see the class comment).
+   *
+   * @throws IllegalArgumentException when the properties file is named but cannot be read
+   */
+  public static Map<String, String> client(String bootstrapServers) {
+    return client(bootstrapServers, System.getenv(), System.getProperties());
+  }
+
+  /** The same as {@link #client}, as Properties for the plain Kafka client. */
+  public static Properties clientProperties(String bootstrapServers) {
+    return properties(client(bootstrapServers));
+  }
+
+  /** Producer settings of the request path: {@link #client} settings, defaults, overrides. */
   public static Map<String, String> producer(String bootstrapServers) {
     return with(bootstrapServers, PRODUCER, "producer");
   }
 
-  /** Consumer settings of the request path, defaults plus overrides. */
+  /**
+   * Consumer settings of the request path: {@link #client} settings, defaults, overrides. With
+   * {@code group.protocol=consumer} (Kafka 4's group protocol, where the broker sets the session timeout and
+   * the heartbeat) the classic protocol's settings are left out.
+   */
   public static Map<String, String> consumer(String bootstrapServers) {
-    return with(bootstrapServers, CONSUMER, "consumer");
+    Map<String, String> out = with(bootstrapServers, CONSUMER, "consumer");
+    if (usesConsumerProtocol(out)) {
+      CLASSIC_ONLY.forEach(out::remove);
+    }
+    return out;
+  }
+
+  /** Whether these consumer settings ask for Kafka 4's group protocol ({@code group.protocol=consumer}). */
+  public static boolean usesConsumerProtocol(Map<?, ?> consumerSettings) {
+    Object protocol = consumerSettings.get("group.protocol");
+    return protocol != null && protocol.toString().strip().equalsIgnoreCase("consumer");
   }
 
   /**
@@ -62,40 +122,92 @@ public final class KafkaSettings {
    */
   public static Map<String, String> outcomeProducer(String bootstrapServers) {
     Map<String, String> out = producer(bootstrapServers);
-    out.putAll(with(bootstrapServers, OUTCOMES, "outcomes"));
+    out.putAll(overrides(OUTCOMES, "outcomes", System.getenv(), System.getProperties()));
     return out;
   }
 
-  /** Admin client settings (the proxy's reachability check), defaults plus overrides. */
+  /** Admin client settings (topic creation, the proxy's checks): {@link #client} settings plus overrides. */
   public static Map<String, String> admin(String bootstrapServers) {
     return with(bootstrapServers, ADMIN, "admin");
   }
 
   /** The same as {@link #producer}, as Properties for the plain Kafka client. */
   public static Properties producerProperties(String bootstrapServers) {
-    Properties p = new Properties();
-    p.putAll(producer(bootstrapServers));
-    return p;
+    return properties(producer(bootstrapServers));
   }
 
   /** The same as {@link #consumer}, as Properties for the plain Kafka client. */
   public static Properties consumerProperties(String bootstrapServers) {
+    return properties(consumer(bootstrapServers));
+  }
+
+  /** The same as {@link #admin}, as Properties for the plain Kafka client. */
+  public static Properties adminProperties(String bootstrapServers) {
+    return properties(admin(bootstrapServers));
+  }
+
+  /** {@link #client} with the environment and system properties given, for tests. */
+  static Map<String, String> client(String bootstrapServers, Map<String, String> env, Properties system) {
+    Map<String, String> out = new HashMap<>();
+    String file = system.getProperty(PROPERTIES_FILE_PROPERTY, env.get(PROPERTIES_FILE_ENV));
+    if (file != null && !file.isBlank()) {
+      out.putAll(readFile(Path.of(file.strip())));
+    }
+    env.forEach((k, v) -> {
+      if (k.equals("RDV_KAFKA_SECURITY_PROTOCOL") || k.startsWith("RDV_KAFKA_SASL_")
+          || k.startsWith("RDV_KAFKA_SSL_")) {
+        out.put(k.substring("RDV_KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+      }
+    });
+    system.forEach((k, v) -> {
+      String name = k.toString();
+      if (name.equals("rdv.kafka.security.protocol") || name.startsWith("rdv.kafka.sasl.")
+          || name.startsWith("rdv.kafka.ssl.")) {
+        out.put(name.substring("rdv.kafka.".length()), v.toString());
+      }
+    });
+    out.put("bootstrap.servers", bootstrapServers);
+    return out;
+  }
+
+  private static Map<String, String> readFile(Path file) {
     Properties p = new Properties();
-    p.putAll(consumer(bootstrapServers));
+    try (Reader in = Files.newBufferedReader(file)) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the Kafka client properties of " + PROPERTIES_FILE_ENV
+          + " (" + file + "): " + e, e);
+    }
+    Map<String, String> out = new HashMap<>();
+    p.forEach((k, v) -> out.put(k.toString().strip(), v.toString().strip()));
+    return out;
+  }
+
+  private static Properties properties(Map<String, String> settings) {
+    Properties p = new Properties();
+    p.putAll(settings);
     return p;
   }
 
   private static Map<String, String> with(String bootstrapServers, Map<String, String> defaults, String kind) {
     Map<String, String> out = new HashMap<>(defaults);
-    out.put("bootstrap.servers", bootstrapServers);
+    out.putAll(client(bootstrapServers));
+    out.putAll(overrides(Map.of(), kind, System.getenv(), System.getProperties()));
+    return out;
+  }
+
+  /** The defaults with the kind's overrides on top: {@code RDV_KAFKA_<KIND>_<NAME>}, then {@code rdv.kafka.<kind>.<name>}. */
+  private static Map<String, String> overrides(Map<String, String> defaults, String kind, Map<String, String> env,
+      Properties system) {
+    Map<String, String> out = new HashMap<>(defaults);
     String envPrefix = "RDV_KAFKA_" + kind.toUpperCase(Locale.ROOT) + "_";
-    System.getenv().forEach((k, v) -> {
+    env.forEach((k, v) -> {
       if (k.startsWith(envPrefix)) {
         out.put(k.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
       }
     });
     String propPrefix = "rdv.kafka." + kind + ".";
-    System.getProperties().forEach((k, v) -> {
+    system.forEach((k, v) -> {
       if (k.toString().startsWith(propPrefix)) {
         out.put(k.toString().substring(propPrefix.length()), v.toString());
       }

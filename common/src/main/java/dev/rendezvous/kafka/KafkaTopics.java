@@ -7,12 +7,12 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -135,9 +135,15 @@ public final class KafkaTopics {
   }
 
   private static void withAdmin(String bootstrapServers, List<String> names, AdminWork work) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin = Admin.create(KafkaSettings.adminProperties(bootstrapServers))) {
       work.run(admin);
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof AuthenticationException) {
+        throw new IllegalStateException("Kafka at " + bootstrapServers + " refused this client's credentials: "
+            + e.getCause().getMessage() + "; check RDV_KAFKA_SECURITY_PROTOCOL, RDV_KAFKA_SASL_MECHANISM, "
+            + "RDV_KAFKA_SASL_JAAS_CONFIG, RDV_KAFKA_SSL_* or the file of RDV_KAFKA_PROPERTIES_FILE "
+            + "(docs/security.md)", e);
+      }
       throw new IllegalStateException("cannot create topics " + names + ": " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -5,6 +5,7 @@ import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Outcome;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.Component;
@@ -309,8 +310,7 @@ public final class Decoy implements Component {
   }
 
   static Properties consumerProps(String bootstrapServers, DecoyConfig config) {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    Properties p = KafkaSettings.clientProperties(bootstrapServers);
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + ProcessHandle.current().pid());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");

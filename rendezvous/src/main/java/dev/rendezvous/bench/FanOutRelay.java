@@ -210,8 +210,7 @@ public final class FanOutRelay implements AutoCloseable {
   }
 
   private static Properties watcherProperties(String bootstrap, String group, int fetchMaxWaitMs) {
-    Properties cp = new Properties();
-    cp.put("bootstrap.servers", bootstrap);
+    Properties cp = KafkaSettings.clientProperties(bootstrap);
     cp.put("group.id", group);
     cp.put("auto.offset.reset", "latest");
     cp.put("fetch.max.wait.ms", Integer.toString(fetchMaxWaitMs));

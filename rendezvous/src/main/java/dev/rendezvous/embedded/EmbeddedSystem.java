@@ -17,6 +17,7 @@ import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.proxy.WarmUpKey;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import dev.rendezvous.proxy.AdmissionConfig;
+import dev.rendezvous.proxy.BackendReadiness;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -159,13 +160,15 @@ public final class EmbeddedSystem implements AutoCloseable {
   private final PrometheusMeterRegistry metrics;
   private final AccessControl access;
   private final int warmUpRequests;
+  private final BackendReadiness readiness;
   private boolean ownsMetrics;
 
   private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
       List<RendezvousVerticle> rendezvous, Proxy proxy, String bootstrapServers, ScheduleControl control,
       ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, ScoreReaders scoreReaders,
-      PrometheusMeterRegistry metrics, AccessControl access, int warmUpRequests) {
+      PrometheusMeterRegistry metrics, AccessControl access, int warmUpRequests, BackendReadiness readiness) {
     this.scoreReaders = scoreReaders;
+    this.readiness = readiness;
     this.warmUpRequests = warmUpRequests;
     this.metrics = metrics;
     this.access = access;
@@ -294,6 +297,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     List<RendezvousVerticle> rendezvous = new ArrayList<>();
     List<RunnerHost> hosts = new ArrayList<>();
     List<Decoy> decoys = new ArrayList<>();
+    BackendReadiness readiness = null;
     try {
       List<CompletableFuture<Void>> ready = new ArrayList<>();
       ready.add(scoreReaders.assigned());
@@ -328,8 +332,10 @@ public final class EmbeddedSystem implements AutoCloseable {
         ready.add(decoy.assigned());
       }
       CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+      readiness = new BackendReadiness(bootstrap, schedules, control.observer(), pc.resultsPartition(0),
+          Clock.SYSTEM, BackendReadiness.Settings.fromEnvironment(System.getenv()), metrics).start();
       // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
-      Proxy proxy = new Proxy(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
+      Proxy proxy = new Proxy(pc, schedules, Clock.SYSTEM, readiness::ready, new ScheduleRoutes(control),
           metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
           access);
       await(vertx.deployVerticle(proxy));
@@ -341,12 +347,16 @@ public final class EmbeddedSystem implements AutoCloseable {
       for (ScoreMonitor monitor : monitors) {
         monitor.ignoreRequestsReceivedBefore(afterWarmUp);
       }
+      readiness.checkNow();
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
           (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
       return new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap, control, watcher,
-          decoys, monitors, scoreReaders, metrics, access, warmUps);
+          decoys, monitors, scoreReaders, metrics, access, warmUps, readiness);
     } catch (Exception e) {
       watcher.close();
+      if (readiness != null) {
+        readiness.close();
+      }
       for (RunnerHost h : hosts) {
         h.close();
       }
@@ -461,6 +471,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     return warmUpRequests;
   }
 
+  /** What the proxy's readiness reports, per problem (a rendezvous owns its partitions, its models score). */
+  public BackendReadiness readiness() {
+    return readiness;
+  }
+
   public int port() {
     return proxy.actualPort();
   }
@@ -533,6 +548,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   public void close() throws Exception {
     watcher.close();
     await(vertx.close());
+    readiness.close();
     for (RunnerHost h : hosts) {
       h.close();
     }

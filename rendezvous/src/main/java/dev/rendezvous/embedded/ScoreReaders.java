@@ -4,6 +4,7 @@ import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.rollout.ScoreObserver;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.Component;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -57,9 +57,7 @@ public final class ScoreReaders implements Component {
       problemOfTopic.put(topic, m.config().problem());
       monitorOf.put(topic, m);
     }
-    Properties props = new Properties();
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    OffPathFetch.apply(props);
+    Properties props = OffPathFetch.apply(KafkaSettings.clientProperties(bootstrapServers));
     this.loop = ConsumerLoop.builder(LOOP, props, new StringDeserializer(), new ByteArrayDeserializer(),
             this::handle)
         .assignAll(List.copyOf(problemOfTopic.keySet()), ConsumerLoop.StartPosition.END)

@@ -4,6 +4,7 @@ import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Clock;
+import dev.rendezvous.proxy.BackendReadiness;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.schedule.ScheduleRegistry;
@@ -92,13 +93,16 @@ public final class ProxyCommand implements Callable<Integer> {
       kafka.ensureTopics(problem, config.resultsPartitionsNeeded());
     }
     var metrics = dev.rendezvous.metrics.Metrics.newRegistry();
+    BackendReadiness readiness = new BackendReadiness(kafka.bootstrapServers(), registry, control.observer(),
+        config.resultsPartition(0), Clock.SYSTEM, BackendReadiness.Settings.fromEnvironment(System.getenv()),
+        metrics).start();
     Vertx vertx = Vertx.vertx();
-    Proxy proxy = new Proxy(config, registry, Clock.SYSTEM, () -> true,
+    Proxy proxy = new Proxy(config, registry, Clock.SYSTEM, readiness::ready,
         new dev.rendezvous.rollout.ScheduleRoutes(control), metrics, admission.config(), access);
     vertx.deployVerticle(proxy).toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
     Processes.ready("proxy " + (access.tls().isPresent() ? "https" : "http") + "://" + host + ":"
         + proxy.actualPort());
-    return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics),
+    return Processes.runUntilStopped(control, () -> dev.rendezvous.metrics.Metrics.close(metrics), readiness,
         () -> vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS));
   }
 

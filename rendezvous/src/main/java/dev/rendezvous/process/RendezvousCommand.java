@@ -54,6 +54,13 @@ public final class RendezvousCommand implements Callable<Integer> {
           + "(env RDV_MAX_DECIDED; default: ${DEFAULT-VALUE}).")
   int maxDecided;
 
+  @Option(names = "--instance-id", defaultValue = "${env:RDV_INSTANCE_ID}",
+      description = "This replica's stable name in each problem's consumer group (static membership): a "
+          + "replacement started with the same id after a crash owns the partitions again at once instead of "
+          + "after the session timeout. Unique per replica, e.g. the pod name (env RDV_INSTANCE_ID; default: "
+          + "none, a dynamic member).")
+  String instanceId;
+
   @Override
   public Integer call() throws Exception {
     ScheduleRegistry registry = new ScheduleRegistry();
@@ -64,7 +71,8 @@ public final class RendezvousCommand implements Callable<Integer> {
     for (String problem : registry.problems()) {
       kafka.ensureTopics(problem);
       RendezvousVerticle verticle = new RendezvousVerticle(new RendezvousConfig(problem, kafka.bootstrapServers(),
-          maxPending, orphanTtlMs, maxOrphans, decidedTtlMs, maxDecided), registry, Clock.SYSTEM, metrics);
+          maxPending, orphanTtlMs, maxOrphans, decidedTtlMs, maxDecided,
+          instanceId == null || instanceId.isBlank() ? null : instanceId.strip()), registry, Clock.SYSTEM, metrics);
       vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
       assigned.add(verticle.assigned());
     }

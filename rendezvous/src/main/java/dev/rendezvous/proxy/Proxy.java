@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
-import java.util.function.BooleanSupplier;
+import java.util.function.Predicate;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -52,7 +52,7 @@ public final class Proxy extends VerticleBase {
   final ProxyConfig config;
   final ScheduleRegistry schedules;
   final Clock clock;
-  final BooleanSupplier backendReady;
+  final Predicate<String> backendReady;
   final BiConsumer<Router, WorkerExecutor> extraRoutes;
   final MeterRegistry metrics;
   final AccessControl access;
@@ -75,8 +75,8 @@ public final class Proxy extends VerticleBase {
   private KafkaClientMetrics outcomeProducerMetrics;
 
   /**
-   * @param backendReady whether the components behind this proxy are ready (the embedded launcher reports its
-   *     runners and rendezvous here); readiness is also false until the results partitions are assigned
+   * @param backendReady whether the components behind this proxy can answer a problem's requests (the launchers
+   *     give {@link BackendReadiness#ready}); readiness is also false until the results partitions are assigned
    * @param extraRoutes adds further endpoints (such as the schedule endpoints) before the catch-all 404, given the
    *     admin executor for what they do off the request path
    * @param metrics where the proxy registers its meters ({@code rdv_proxy_*}); when it is a Prometheus registry,
@@ -84,7 +84,7 @@ public final class Proxy extends VerticleBase {
    * @param admission which requests are taken in under load, and when the deadline guard fires
    * @param access the credentials every request is checked against before anything else reads it
    */
-  public Proxy(ProxyConfig config, ScheduleRegistry schedules, Clock clock, BooleanSupplier backendReady,
+  public Proxy(ProxyConfig config, ScheduleRegistry schedules, Clock clock, Predicate<String> backendReady,
       BiConsumer<Router, WorkerExecutor> extraRoutes, MeterRegistry metrics, AdmissionConfig admission,
       AccessControl access) {
     this.config = config;

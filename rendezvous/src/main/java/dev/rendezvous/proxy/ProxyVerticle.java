@@ -211,11 +211,16 @@ public final class ProxyVerticle extends VerticleBase {
   }
 
   /**
-   * Ready once the results partition is assigned, while the components behind report ready and while the last
-   * check reached Kafka ({@link KafkaReachability}).
+   * Ready once the results partition is assigned, while the components behind report every problem ready and
+   * while the last check reached Kafka ({@link KafkaReachability}).
    */
   public boolean ready() {
-    return resultsAssigned && proxy.backendReady.getAsBoolean() && proxy.kafkaReachable();
+    return resultsAssigned && proxy.kafkaReachable() && schedules.problems().stream().allMatch(proxy.backendReady);
+  }
+
+  /** The same for one problem: its components behind report ready. */
+  public boolean ready(String problem) {
+    return resultsAssigned && proxy.kafkaReachable() && proxy.backendReady.test(problem);
   }
 
   @Override
@@ -410,7 +415,7 @@ public final class ProxyVerticle extends VerticleBase {
       error(ctx, 404, unknownProblem(problem));
       return;
     }
-    boolean ready = ready();
+    boolean ready = ready(problem);
     json(ctx, ready ? 200 : 503, Json.MAPPER.createObjectNode().put("name", problem).put("ready", ready));
   }
 
@@ -420,7 +425,7 @@ public final class ProxyVerticle extends VerticleBase {
     for (String p : schedules.problems()) {
       ScheduleRegistry.Versioned v = schedules.current(p).orElseThrow();
       models.addObject().put("name", p).put("version", Long.toString(v.version()))
-          .put("ready", ready());
+          .put("ready", ready(p));
     }
     return body;
   }

@@ -22,6 +22,10 @@ import java.util.Map;
  *     (env {@code RDV_DECIDED_TTL_MS}).
  * @param maxDecided most decided ids remembered; beyond it the oldest are forgotten early. Default 1,000,000
  *     (env {@code RDV_MAX_DECIDED}): ten seconds at 100,000 decisions a second.
+ * @param instanceId this replica's stable name in the problem's consumer group ({@code group.instance.id}, static
+ *     membership), or null for a dynamic member. A replacement started with the same id after a crash takes
+ *     the partitions over at once, instead of after the dead member's session timeout; every replica needs its
+ *     own (a second process with the same id fences the first). Default none (env {@code RDV_INSTANCE_ID}).
  */
 public record RendezvousConfig(
     String problem,
@@ -30,7 +34,8 @@ public record RendezvousConfig(
     long orphanTtlMs,
     int maxOrphans,
     long decidedTtlMs,
-    int maxDecided) {
+    int maxDecided,
+    String instanceId) {
 
   public static final int DEFAULT_MAX_PENDING = 100_000;
   public static final long DEFAULT_ORPHAN_TTL_MS = 10_000;
@@ -43,6 +48,7 @@ public record RendezvousConfig(
   public static final String ENV_MAX_ORPHANS = "RDV_MAX_ORPHANS";
   public static final String ENV_DECIDED_TTL_MS = "RDV_DECIDED_TTL_MS";
   public static final String ENV_MAX_DECIDED = "RDV_MAX_DECIDED";
+  public static final String ENV_INSTANCE_ID = "RDV_INSTANCE_ID";
 
   public RendezvousConfig {
     positive(maxPending, "maxPending");
@@ -50,6 +56,22 @@ public record RendezvousConfig(
     positive(maxOrphans, "maxOrphans");
     positive(decidedTtlMs, "decidedTtlMs");
     positive(maxDecided, "maxDecided");
+    if (instanceId != null && (instanceId.isBlank() || !instanceId.matches("[A-Za-z0-9._-]{1,200}"))) {
+      throw new IllegalArgumentException("instance id must be 1 to 200 letters, digits, '.', '_' or '-', not '"
+          + instanceId + "'");
+    }
+  }
+
+  /** Settings of a dynamic member of the group (no instance id). */
+  public RendezvousConfig(String problem, String bootstrapServers, int maxPending, long orphanTtlMs, int maxOrphans,
+      long decidedTtlMs, int maxDecided) {
+    this(problem, bootstrapServers, maxPending, orphanTtlMs, maxOrphans, decidedTtlMs, maxDecided, null);
+  }
+
+  /** The same settings with this instance id (null: a dynamic member). */
+  public RendezvousConfig withInstanceId(String id) {
+    return new RendezvousConfig(problem, bootstrapServers, maxPending, orphanTtlMs, maxOrphans, decidedTtlMs,
+        maxDecided, id);
   }
 
   /** The documented defaults, whatever the environment says; for tests and tools. */
@@ -70,7 +92,9 @@ public record RendezvousConfig(
         fromEnv(env, ENV_ORPHAN_TTL_MS, DEFAULT_ORPHAN_TTL_MS),
         (int) fromEnv(env, ENV_MAX_ORPHANS, DEFAULT_MAX_ORPHANS),
         fromEnv(env, ENV_DECIDED_TTL_MS, DEFAULT_DECIDED_TTL_MS),
-        (int) fromEnv(env, ENV_MAX_DECIDED, DEFAULT_MAX_DECIDED));
+        (int) fromEnv(env, ENV_MAX_DECIDED, DEFAULT_MAX_DECIDED),
+        env.get(ENV_INSTANCE_ID) == null || env.get(ENV_INSTANCE_ID).isBlank() ? null
+            : env.get(ENV_INSTANCE_ID).strip());
   }
 
   private static long fromEnv(Map<String, String> env, String name, long fallback) {

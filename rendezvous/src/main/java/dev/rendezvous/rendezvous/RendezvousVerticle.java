@@ -23,6 +23,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.MemberToRemove;
+import org.apache.kafka.clients.admin.RemoveMembersFromConsumerGroupOptions;
+import org.apache.kafka.common.errors.FencedInstanceIdException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -43,6 +48,10 @@ import org.slf4j.LoggerFactory;
  * <p>Delivery: both topics are read in the group {@code rdv.<problem>.rendezvous} with the range assignor,
  * which gives one instance the same partitions of input and scores. Offsets are auto-committed; after a
  * crash or a rebalance, requests undecided at the time are answered by the proxy's own deadline guard.
+ *
+ * <p>Fail-over: a replica with an instance id ({@link RendezvousConfig#instanceId}) is a static member, whose
+ * replacement with the same id owns its partitions again as soon as it joins; any other member that dies is
+ * replaced after its session timeout ({@link KafkaSettings}: 6 s). docs/reliability.md has the figures.
  */
 public final class RendezvousVerticle extends VerticleBase {
 
@@ -59,6 +68,7 @@ public final class RendezvousVerticle extends VerticleBase {
   private KafkaProducer<String, byte[]> producer;
   private long timerId = -1;
   private long timerAtUs = Long.MAX_VALUE;
+  private volatile long subscribedAtNanos;
 
   /** A rendezvous whose metrics are kept but not exported; for tests and tools. */
   public RendezvousVerticle(RendezvousConfig config, ScheduleRegistry schedules, Clock clock) {
@@ -86,16 +96,30 @@ public final class RendezvousVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Map<String, String> consumerProps = KafkaSettings.consumer(config.bootstrapServers());
-    consumerProps.put("group.id", "rdv." + config.problem() + ".rendezvous");
-    consumerProps.put("partition.assignment.strategy",
-        "org.apache.kafka.clients.consumer.RangeAssignor");
-    consumerProps.put("auto.offset.reset", "latest");
-    consumerProps.put("enable.auto.commit", "true");
-    consumer = KafkaConsumer.create(vertx, consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
+    consumer = KafkaConsumer.create(vertx, consumerSettings(config), new StringDeserializer(),
+        new ByteArrayDeserializer());
     consumer.pollTimeout(Duration.ofMillis(100));
-    consumer.partitionsAssignedHandler(partitions -> assigned.tryComplete());
-    consumer.exceptionHandler(e -> LOG.warn("rendezvous {} consumer error: {}", config.problem(), e.getMessage()));
+    consumer.partitionsAssignedHandler(partitions -> {
+      if (!partitions.isEmpty()) {
+        LOG.info("rendezvous {} owns {} ({} ms after it subscribed)", config.problem(), names(partitions),
+            (System.nanoTime() - subscribedAtNanos) / 1_000_000);
+      }
+      assigned.tryComplete();
+    });
+    consumer.partitionsRevokedHandler(partitions -> {
+      if (!partitions.isEmpty()) {
+        LOG.info("rendezvous {} gives up {}", config.problem(), names(partitions));
+      }
+    });
+    consumer.exceptionHandler(e -> {
+      if (e instanceof FencedInstanceIdException) {
+        LOG.error("rendezvous {}: another process joined group {} with this instance id ({}) and took its "
+            + "partitions; every replica needs its own {}", config.problem(), group(config), config.instanceId(),
+            RendezvousConfig.ENV_INSTANCE_ID);
+      } else {
+        LOG.warn("rendezvous {} consumer error: {}", config.problem(), e.getMessage());
+      }
+    });
     consumer.handler(this::onRecord);
 
     Map<String, String> producerProps = KafkaSettings.producer(config.bootstrapServers());
@@ -109,8 +133,44 @@ public final class RendezvousVerticle extends VerticleBase {
             LOG.warn("rendezvous {} has no metadata for {} yet; its first decision will fetch it", config.problem(),
                 topics.results());
           }
+          subscribedAtNanos = System.nanoTime();
           return consumer.subscribe(Set.of(topics.input(), topics.scores()));
         });
+  }
+
+  private static List<String> names(Set<io.vertx.kafka.client.common.TopicPartition> partitions) {
+    return partitions.stream().map(tp -> tp.getTopic() + "-" + tp.getPartition()).sorted().toList();
+  }
+
+  /** The problem's consumer group, which every rendezvous replica of the problem joins. */
+  public static String group(String problem) {
+    return "rdv." + problem + ".rendezvous";
+  }
+
+  private static String group(RendezvousConfig config) {
+    return group(config.problem());
+  }
+
+  /**
+   * The consumer's settings: the request path's ({@link KafkaSettings#consumer}) in the problem's group, with
+   * an assignor that keeps co-partitioned input and scores together (the range assignor, on the client with the
+   * classic group protocol, on the broker with {@code group.protocol=consumer}) and, when configured, this
+   * replica's instance id.
+   */
+  static Map<String, String> consumerSettings(RendezvousConfig config) {
+    Map<String, String> props = KafkaSettings.consumer(config.bootstrapServers());
+    props.put("group.id", group(config));
+    if (KafkaSettings.usesConsumerProtocol(props)) {
+      props.put("group.remote.assignor", "range");
+    } else {
+      props.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.RangeAssignor");
+    }
+    if (config.instanceId() != null) {
+      props.put("group.instance.id", config.instanceId());
+    }
+    props.put("auto.offset.reset", "latest");
+    props.put("enable.auto.commit", "true");
+    return props;
   }
 
   /** Completes once this instance owns partitions of the problem's topics. */
@@ -124,7 +184,27 @@ public final class RendezvousVerticle extends VerticleBase {
       vertx.cancelTimer(timerId);
     }
     metrics.close();
-    return Future.join(consumer.close(), producer.close());
+    Future<?> closed = Future.join(consumer.close(), producer.close());
+    return config.instanceId() == null ? closed : closed.eventually(this::leaveGroup);
+  }
+
+  /**
+   * A static member stays in its group after it closes (so that a restart with the same instance id finds its
+   * partitions waiting); a replica that stops for good hands them to the others at once instead of after its
+   * session timeout, by asking the group to remove it.
+   */
+  private Future<Void> leaveGroup() {
+    return vertx.<Void>executeBlocking(() -> {
+      try (Admin admin = Admin.create(KafkaSettings.adminProperties(config.bootstrapServers()))) {
+        admin.removeMembersFromConsumerGroup(group(config), new RemoveMembersFromConsumerGroupOptions(
+            List.of(new MemberToRemove(config.instanceId())))).all().get(5, TimeUnit.SECONDS);
+      }
+      return null;
+    }).recover(e -> {
+      LOG.warn("rendezvous {}: instance {} could not leave group {} ({}); its partitions move after its session "
+          + "timeout", config.problem(), config.instanceId(), group(config), e.getMessage());
+      return Future.succeededFuture();
+    });
   }
 
   public long decisions() {

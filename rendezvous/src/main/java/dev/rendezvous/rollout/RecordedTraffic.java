@@ -6,6 +6,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Result;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -201,8 +202,7 @@ public final class RecordedTraffic {
   }
 
   private static KafkaConsumer<String, byte[]> consumer(String bootstrapServers) {
-    Map<String, Object> props = new HashMap<>();
-    props.put("bootstrap.servers", bootstrapServers);
+    Map<String, Object> props = new HashMap<>(KafkaSettings.client(bootstrapServers));
     props.put("enable.auto.commit", "false");
     props.put("max.poll.records", "5000");
     props.put("max.partition.fetch.bytes", Integer.toString(8 << 20));

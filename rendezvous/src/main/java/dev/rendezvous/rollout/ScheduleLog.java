@@ -2,6 +2,7 @@ package dev.rendezvous.rollout;
 
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleException;
 import dev.rendezvous.schedule.ScheduleLoader;
@@ -15,7 +16,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -66,7 +66,7 @@ public final class ScheduleLog {
 
   /** Creates the problem's schedule log, compacted and with one partition, unless it exists. */
   public static void ensureTopic(String bootstrapServers, String problem) {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+    try (Admin admin = Admin.create(KafkaSettings.adminProperties(bootstrapServers))) {
       if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic(problem))) {
         return;
       }
@@ -215,8 +215,7 @@ public final class ScheduleLog {
 
   /** A reader of schedule logs: no group, committed transactions only. */
   static java.util.Properties consumerProperties(String bootstrapServers) {
-    java.util.Properties props = new java.util.Properties();
-    props.put("bootstrap.servers", bootstrapServers);
+    java.util.Properties props = KafkaSettings.clientProperties(bootstrapServers);
     props.put("enable.auto.commit", "false");
     props.put("isolation.level", "read_committed");
     props.put("fetch.min.bytes", "1");
@@ -225,8 +224,7 @@ public final class ScheduleLog {
   }
 
   private static KafkaProducer<String, byte[]> producer(String bootstrapServers, String problem) {
-    Map<String, Object> props = new HashMap<>();
-    props.put("bootstrap.servers", bootstrapServers);
+    Map<String, Object> props = new HashMap<>(KafkaSettings.client(bootstrapServers));
     props.put("transactional.id", Topics.of(problem).prefix() + "." + problem + ".schedule-publisher");
     props.put("enable.idempotence", "true");
     props.put("acks", "all");

@@ -4,6 +4,7 @@ import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.runtime.Batch;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.Component;
@@ -119,9 +120,7 @@ public final class ScoreObserver implements Component {
       this.loop = null;
       return;
     }
-    Properties props = new Properties();
-    props.put("bootstrap.servers", bootstrapServers);
-    OffPathFetch.apply(props);
+    Properties props = OffPathFetch.apply(KafkaSettings.clientProperties(bootstrapServers));
     this.loop = ConsumerLoop.builder("score-observer", props, new StringDeserializer(),
             new ByteArrayDeserializer(), this::handle)
         .assignAll(List.copyOf(problemOfTopic.keySet()), ConsumerLoop.StartPosition.END)

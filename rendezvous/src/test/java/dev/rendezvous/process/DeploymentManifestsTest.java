@@ -294,6 +294,9 @@ class DeploymentManifestsTest {
           own.add(name);
           if (v.containsKey("value")) {
             env.put(name, v.get("value").toString());
+          } else if (at(v, "valueFrom", "fieldRef") != null) {
+            // The pod's own fields (its name): always there.
+            env.put(name, "<field " + at(v, "valueFrom", "fieldRef", "fieldPath") + ">");
           } else {
             // Secrets are made by the operator (docs/security.md), not shipped: a pod must start without one.
             Map<String, Object> secret = at(v, "valueFrom", "secretKeyRef");
