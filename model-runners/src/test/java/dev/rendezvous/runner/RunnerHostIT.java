@@ -240,7 +240,7 @@ class RunnerHostIT {
       host.assigned().get(60, TimeUnit.SECONDS);
       mlp.assigned().get(60, TimeUnit.SECONDS);
       logreg.assigned().get(60, TimeUnit.SECONDS);
-      assertThat(mlp.name()).as("a runner of its own keeps its loop name").isEqualTo("runner-host-two-bc-mlp");
+      assertThat(mlp.name()).as("a runner of its own keeps its loop name").isEqualTo("runner-host-two-bc-mlp@2");
       assertThat(host.groupId()).isNotEqualTo(mlp.config().groupId()).isNotEqualTo(logreg.config().groupId());
       for (int i = 0; i < 40; i++) {
         send(problem, "r" + i, features(i), later());

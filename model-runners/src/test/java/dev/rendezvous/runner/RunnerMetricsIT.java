@@ -90,7 +90,7 @@ class RunnerMetricsIT {
       }
       producer.flush();
       awaitCount(() -> counter(metrics, "rdv.runner.scored"), 45);
-      String loop = "runner-" + PROBLEM + "-bc-logreg";
+      String loop = "runner-" + PROBLEM + "-bc-logreg@1";
       awaitCount(() -> metrics.get("rdv.consumer.records").tag("loop", loop).counter().count(), 51);
       assertThat(metrics.get("rdv.consumer.poison.skipped").tag("loop", loop).counter().count()).isEqualTo(1);
       assertThat(metrics.get("rdv.consumer.handler.errors").tag("loop", loop).counter().count()).isZero();
@@ -117,7 +117,7 @@ class RunnerMetricsIT {
           .contains("rdv_runner_info{device=\"cpu\",model=\"bc-logreg\",problem=\"runner-metrics\",role=\"serving\","
               + "runner=\"metrics-runner\",version=\"1\"} 1")
           .contains("rdv_runner_score_latency_window_seconds{model=\"bc-logreg\",problem=\"runner-metrics\","
-              + "quantile=\"0.99\"}")
+              + "quantile=\"0.99\",version=\"1\"}")
           .contains("kafka_consumer_fetch_manager_records_consumed_total");
       assertThat(below).as("the rows chosen span both halves").isBetween(1L, 39L);
     }
