@@ -45,9 +45,10 @@ import org.slf4j.LoggerFactory;
  * one: PERMISSION_DENIED). ModelInfer is parsed into the same request as HTTP's ({@link GrpcTensors}), admitted
  * by the same limits (a refusal is UNAVAILABLE, which clients may retry), and taken in by
  * {@link ProxyVerticle#submit}: the same record, deadline guard, answer and metrics. The call's gRPC deadline,
- * when it has one, is the request's deadline (capped at {@link InferRequestParser#MAX_DEADLINE_MS}; with
- * {@code parameters.deadline_ms} too, the shorter), so a client that sets one gets the schedule's default before
- * its deadline rather than DEADLINE_EXCEEDED.
+ * when it has one, sets the request's deadline ({@link GrpcTensors#GRPC_DEADLINE_SHARE} of it, the rest left for
+ * the answer's way back; capped at {@link InferRequestParser#MAX_DEADLINE_MS}; with {@code parameters.deadline_ms}
+ * too, the shorter), so a client that sets one gets the schedule's default before its deadline rather than
+ * DEADLINE_EXCEEDED.
  *
  * <p>Every call is counted in {@code rdv_proxy_grpc_calls_total} by method and status code; ModelInfer calls
  * are also counted in {@code rdv_proxy_requests_total} with the HTTP status of their HTTP twin, so the request
@@ -228,7 +229,11 @@ final class GrpcInference {
         permit.answered(a.byModel());
         instance.countRequest(problem, 200);
         count(call.method, GrpcStatus.OK);
-        call.request.response().send(GrpcTensors.response(a)).onComplete(x -> permit.release());
+        try {
+          call.request.response().send(GrpcTensors.response(a)).onComplete(x -> permit.release());
+        } catch (IllegalStateException e) {
+          permit.release(); // the client cancelled the call, or its deadline passed, before the answer
+        }
       }
 
       @Override

@@ -36,12 +36,18 @@ final class GrpcTensors {
   /** The largest dimension, as in the HTTP form. */
   private static final long MAX_DIMENSION = Integer.MAX_VALUE;
 
+  /**
+   * The share of a call's gRPC deadline that the request gets as its own deadline: the rest is left for the
+   * answer's way back, so that the client receives the default before its deadline cancels the call.
+   */
+  static final double GRPC_DEADLINE_SHARE = 0.9;
+
   private GrpcTensors() {}
 
   /**
-   * @param grpcDeadlineMs the call's remaining deadline in milliseconds, or 0 when it has none: with
-   *     {@code parameters.deadline_ms} the shorter of the two is the request's deadline, each capped at
-   *     {@link InferRequestParser#MAX_DEADLINE_MS}
+   * @param grpcDeadlineMs the call's remaining deadline in milliseconds, or 0 when it has none: the request's
+   *     deadline is then {@link #GRPC_DEADLINE_SHARE} of it, capped at {@link InferRequestParser#MAX_DEADLINE_MS};
+   *     with {@code parameters.deadline_ms} too, the shorter of the two
    * @throws BadRequestException what is wrong with the request, for the client
    */
   static InferRequestParser.Parsed parse(ModelInferRequest r, List<TensorSpec> inputs, List<TensorSpec> outputs,
@@ -49,7 +55,7 @@ final class GrpcTensors {
     String clientId = r.getId().isEmpty() ? null : r.getId();
     Double deadlineMs = deadline(r.getParametersMap().get("deadline_ms"));
     if (grpcDeadlineMs > 0) {
-      double capped = Math.min(grpcDeadlineMs, InferRequestParser.MAX_DEADLINE_MS);
+      double capped = Math.min(grpcDeadlineMs * GRPC_DEADLINE_SHARE, InferRequestParser.MAX_DEADLINE_MS);
       deadlineMs = deadlineMs == null ? capped : Math.min(deadlineMs, capped);
     }
     List<InferRequestParser.RequestedOutput> requested = requestedOutputs(r, outputs);

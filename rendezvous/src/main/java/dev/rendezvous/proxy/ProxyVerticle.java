@@ -76,6 +76,9 @@ public final class ProxyVerticle extends VerticleBase {
    */
   private static final int SHARED_FREE_PORT = -1;
 
+  /** The same for the gRPC port: Vert.x shares one free port between the servers that ask the same negative port. */
+  private static final int SHARED_FREE_GRPC_PORT = -2;
+
   private record Waiting(InferReply reply, long timerId, String problem, String clientId, long receivedAtUs,
       long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, InferRequestParser.Parsed request) {}
 
@@ -193,7 +196,7 @@ public final class ProxyVerticle extends VerticleBase {
         .requestHandler(router);
     if (config.grpcPort() != ProxyConfig.GRPC_OFF) {
       grpcServer = GrpcInference.server(vertx, this, access.configure(new HttpServerOptions()
-          .setHost(config.host()).setPort(config.grpcPort() == 0 ? SHARED_FREE_PORT : config.grpcPort())));
+          .setHost(config.host()).setPort(config.grpcPort() == 0 ? SHARED_FREE_GRPC_PORT : config.grpcPort())));
     }
     admission.start(vertx);
     return assigned.compose(v -> server.listen())
