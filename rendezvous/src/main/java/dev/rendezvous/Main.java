@@ -88,6 +88,11 @@ public final class Main implements Runnable {
             + "processor).")
     int proxyInstances;
 
+    @Option(names = "--grpc-port", defaultValue = "${env:RDV_GRPC_PORT:-8081}",
+        description = "Port of the Open Inference Protocol over gRPC, 0 for any free one, -1 for none "
+            + "(env RDV_GRPC_PORT; default: ${DEFAULT-VALUE}).")
+    int grpcPort;
+
     @Option(names = "--warm-up", defaultValue = "200",
         description = "Zero-valued requests sent through the whole path per problem before reporting ready, "
             + "so the first real request runs compiled code (default: ${DEFAULT-VALUE}; 0 = none).")
@@ -97,7 +102,7 @@ public final class Main implements Runnable {
     public Integer call() throws Exception {
       EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(data, schedules,
           EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true, warmUp)
-          .withProxyInstances(proxyInstances));
+          .withProxyInstances(proxyInstances).withGrpcPort(grpcPort));
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         System.err.println("Stopping...");
@@ -113,6 +118,10 @@ public final class Main implements Runnable {
           system.schedules().problems()) + "). Try:");
       for (String problem : system.schedules().problems()) {
         System.out.println("  curl -s " + url + "/v2/models/" + problem);
+      }
+      if (system.grpcPort() >= 0) {
+        System.out.println("Open Inference Protocol over gRPC (inference.GRPCInferenceService): " + host + ":"
+            + system.grpcPort());
       }
       System.out.println("Metrics for Prometheus: " + url + "/metrics; live status page: " + url + "/ui/");
       System.out.println("Schedule changes and outcomes need the admin token: " + system.access().admin().file()

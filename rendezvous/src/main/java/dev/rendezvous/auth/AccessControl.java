@@ -100,40 +100,66 @@ public final class AccessControl {
     return Need.ADMIN;
   }
 
+  /** What the guard makes of a request's credential. */
+  public enum Verdict {
+    /** Let through: the credential is a scoring key, or none was needed. */
+    ALLOWED,
+    /** Let through: the credential is the admin token. */
+    ADMIN,
+    /** Refused: a credential is needed and none was sent (HTTP 401, gRPC UNAUTHENTICATED). */
+    NO_CREDENTIAL,
+    /** Refused: the credential sent is not one that this need accepts (HTTP 403, gRPC PERMISSION_DENIED). */
+    WRONG_CREDENTIAL;
+
+    public boolean allowed() {
+      return this == ALLOWED || this == ADMIN;
+    }
+  }
+
+  /**
+   * The verdict on a request with this need and this {@code Authorization} header (null when absent), by the
+   * rules above; every transport applies the same.
+   */
+  public Verdict verdict(Need need, String authorization) {
+    if (need == Need.NOTHING) {
+      return Verdict.ALLOWED; // open to all: no credential is hashed for a probe or a scrape
+    }
+    String token = bearer(authorization);
+    if (token != null && admin.matches(token)) {
+      return Verdict.ADMIN;
+    }
+    if (need == Need.SCORING_KEY && !keys.required()) {
+      return Verdict.ALLOWED;
+    }
+    if (token == null) {
+      return Verdict.NO_CREDENTIAL;
+    }
+    return need == Need.SCORING_KEY && keys.matches(token) ? Verdict.ALLOWED : Verdict.WRONG_CREDENTIAL;
+  }
+
+  /** The message of a refusal, for the client. */
+  public static String refusal(Need need, Verdict verdict) {
+    if (verdict == Verdict.NO_CREDENTIAL) {
+      return need == Need.ADMIN
+          ? "this endpoint needs the admin token: send 'Authorization: Bearer <token>' with the token of "
+              + AdminToken.ENV + " or of the file " + AdminToken.FILE_NAME + " in the data directory"
+          : "this endpoint needs a scoring key: send 'Authorization: Bearer <key>' with a key of the server's "
+              + ApiKeys.ENV;
+    }
+    return need == Need.ADMIN ? "the bearer credential is not the admin token"
+        : "the bearer credential is not a scoring key of this server";
+  }
+
   private void check(RoutingContext ctx) {
     Need need = need(ctx.request().method(), ctx.normalizedPath());
-    if (need == Need.NOTHING) {
-      ctx.next(); // open to all: no credential is hashed for a probe or a scrape
-      return;
-    }
-    String token = bearer(ctx.request().getHeader("authorization"));
-    boolean isAdmin = token != null && admin.matches(token);
-    if (isAdmin) {
+    Verdict verdict = verdict(need, need == Need.NOTHING ? null : ctx.request().getHeader("authorization"));
+    if (verdict == Verdict.ADMIN) {
       ctx.put(ADMIN_MARK, true);
     }
-    switch (need) {
-      case SCORING_KEY -> {
-        if (!keys.required() || isAdmin) {
-          ctx.next();
-        } else if (token == null) {
-          refuse(ctx, 401, "this endpoint needs a scoring key: send 'Authorization: Bearer <key>' with a key of "
-              + "the server's " + ApiKeys.ENV);
-        } else if (keys.matches(token)) {
-          ctx.next();
-        } else {
-          refuse(ctx, 403, "the bearer credential is not a scoring key of this server");
-        }
-      }
-      case ADMIN -> {
-        if (isAdmin) {
-          ctx.next();
-        } else if (token == null) {
-          refuse(ctx, 401, "this endpoint needs the admin token: send 'Authorization: Bearer <token>' with the "
-              + "token of " + AdminToken.ENV + " or of the file " + AdminToken.FILE_NAME + " in the data directory");
-        } else {
-          refuse(ctx, 403, "the bearer credential is not the admin token");
-        }
-      }
+    if (verdict.allowed()) {
+      ctx.next();
+    } else {
+      refuse(ctx, verdict == Verdict.NO_CREDENTIAL ? 401 : 403, refusal(need, verdict));
     }
   }
 

@@ -91,10 +91,19 @@ public final class EmbeddedSystem implements AutoCloseable {
    *     ({@link AdmissionConfig#fromEnvironment})
    * @param proxyInstances instances of the proxy, each on an event loop of its own ({@link ProxyConfig#instances});
    *     0 is one per available processor. The results topics get at least this many partitions
+   * @param grpcPort the proxy's gRPC port (0 = any free port; {@link ProxyConfig#GRPC_OFF} = no gRPC)
    */
   public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
       String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
-      int[] monitorWindows, AdmissionConfig admission, int proxyInstances) {
+      int[] monitorWindows, AdmissionConfig admission, int proxyInstances, int grpcPort) {
+
+    /** Options without gRPC. */
+    public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
+        String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
+        int[] monitorWindows, AdmissionConfig admission, int proxyInstances) {
+      this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
+          monitorWindows, admission, proxyInstances, ProxyConfig.GRPC_OFF);
+    }
 
     /** Options with the given monitor windows, admission settings from the environment, a proxy per processor. */
     public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
@@ -116,24 +125,30 @@ public final class EmbeddedSystem implements AutoCloseable {
      */
     public Options withMonitorWindows(int reference, int window, int paired) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, new int[] {reference, window, paired}, admission, proxyInstances);
+          warmUpRequests, new int[] {reference, window, paired}, admission, proxyInstances, grpcPort);
     }
 
     /** The same options with these admission settings instead of the environment's. */
     public Options withAdmission(AdmissionConfig settings) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, monitorWindows, settings, proxyInstances);
+          warmUpRequests, monitorWindows, settings, proxyInstances, grpcPort);
     }
 
     /** The same options with {@code n} proxy instances; 0 is one per available processor. */
     public Options withProxyInstances(int n) {
       return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, monitorWindows, admission, n);
+          warmUpRequests, monitorWindows, admission, n, grpcPort);
+    }
+
+    /** The same options with the proxy's gRPC port (0: any free one; {@link ProxyConfig#GRPC_OFF}: none). */
+    public Options withGrpcPort(int newGrpcPort) {
+      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
+          warmUpRequests, monitorWindows, admission, proxyInstances, newGrpcPort);
     }
 
     ProxyConfig proxyConfig(String bootstrapServers) {
-      ProxyConfig c = ProxyConfig.defaults(bootstrapServers).withHost(host).withPort(port);
-      return proxyInstances == 0 ? c : c.withInstances(proxyInstances);
+      ProxyConfig c = ProxyConfig.defaults(bootstrapServers).withHost(host).withPort(port).withGrpcPort(grpcPort);
+      return proxyInstances > 0 ? c.withInstances(proxyInstances) : c;
     }
 
     MonitorConfig monitorConfig(String problem) {
@@ -478,6 +493,11 @@ public final class EmbeddedSystem implements AutoCloseable {
 
   public int port() {
     return proxy.actualPort();
+  }
+
+  /** The proxy's gRPC port, or -1 without gRPC. */
+  public int grpcPort() {
+    return proxy.actualGrpcPort();
   }
 
   /** The proxy: its instances, each on an event loop of its own with a results partition of its own. */

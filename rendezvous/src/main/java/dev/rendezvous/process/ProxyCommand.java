@@ -40,6 +40,11 @@ public final class ProxyCommand implements Callable<Integer> {
       description = "HTTP port, 0 for any free one (env RDV_PROXY_PORT; default: ${DEFAULT-VALUE}).")
   int port;
 
+  @Option(names = "--grpc-port", defaultValue = "${env:RDV_GRPC_PORT:-8081}",
+      description = "Port of the Open Inference Protocol over gRPC, 0 for any free one, -1 for none "
+          + "(env RDV_GRPC_PORT; default: ${DEFAULT-VALUE}).")
+  int grpcPort;
+
   @Option(names = "--proxy-id", defaultValue = "${env:RDV_PROXY_ID}",
       description = "Prefix of the request ids this proxy stamps (env RDV_PROXY_ID; default: random).")
   String proxyId;
@@ -86,7 +91,8 @@ public final class ProxyCommand implements Callable<Integer> {
     int n = instances == 0 ? defaults.instances() : instances;
     int first = firstResultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""), n);
     ProxyConfig config = new ProxyConfig(host, port, defaults.bodyLimitBytes(),
-        proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, first, n, kafka.bootstrapServers());
+        proxyId == null || proxyId.isBlank() ? defaults.proxyId() : proxyId, first, n, kafka.bootstrapServers(),
+        grpcPort);
     ScheduleRegistry registry = new ScheduleRegistry();
     var control = Processes.followSchedules(kafka, schedules, registry);
     for (String problem : registry.problems()) {

@@ -140,9 +140,9 @@ public final class Proxy extends VerticleBase {
     }
     return Future.all(metadata)
         .compose(v -> Future.all(instances.stream().map(vertx::deployVerticle).toList()))
-        .onSuccess(v -> LOG.info("proxy {} listening on {}://{}:{} with {} instance(s), results partitions {}-{}",
+        .onSuccess(v -> LOG.info("proxy {} listening on {}://{}:{}{} with {} instance(s), results partitions {}-{}",
             config.proxyId(), access.tls().isPresent() ? "https" : "http", config.host(), actualPort(),
-            instances.size(), config.resultsPartition(0), config.resultsPartition(instances.size() - 1)));
+            actualGrpcPort() < 0 ? "" : " and gRPC port " + actualGrpcPort(), instances.size(), config.resultsPartition(0), config.resultsPartition(instances.size() - 1)));
   }
 
   private static Future<List<PartitionInfo>> partitionsFor(KafkaProducer<String, byte[]> producer, String topic,
@@ -166,6 +166,11 @@ public final class Proxy extends VerticleBase {
   /** The port the instances listen on (useful when configured with 0). */
   public int actualPort() {
     return instances.get(0).actualPort();
+  }
+
+  /** The port the instances serve gRPC on (useful when configured with 0), or -1 without gRPC. */
+  public int actualGrpcPort() {
+    return instances.get(0).actualGrpcPort();
   }
 
   /** The key that marks this proxy's warm-up requests; for launchers in the same process only. */

@@ -17,13 +17,30 @@ import java.util.concurrent.ThreadLocalRandom;
  *     hands each new connection to the next instance in turn) with its own results partition, so that one
  *     event loop is not the bottleneck; by default one per available processor
  * @param bootstrapServers the Kafka cluster
+ * @param grpcPort the port of the Open Inference Protocol over gRPC, served by every instance like the HTTP port;
+ *     0 picks a free one, {@link #GRPC_OFF} serves no gRPC (the default here; the launchers default to 8081)
  */
 public record ProxyConfig(String host, int port, long bodyLimitBytes, String proxyId, int resultsPartition,
-    int instances, String bootstrapServers) {
+    int instances, String bootstrapServers, int grpcPort) {
+
+  /** The gRPC port that serves no gRPC. */
+  public static final int GRPC_OFF = -1;
+
+  /** The port the launchers serve gRPC on unless told otherwise. */
+  public static final int DEFAULT_GRPC_PORT = 8081;
+
+  /** Settings without gRPC. */
+  public ProxyConfig(String host, int port, long bodyLimitBytes, String proxyId, int resultsPartition,
+      int instances, String bootstrapServers) {
+    this(host, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers, GRPC_OFF);
+  }
 
   public ProxyConfig {
     if (resultsPartition < 0) {
       throw new IllegalArgumentException("the results partition cannot be negative, not " + resultsPartition);
+    }
+    if (grpcPort < GRPC_OFF || grpcPort > 65_535) {
+      throw new IllegalArgumentException("the gRPC port must be from 0 to 65535, or -1 for none, not " + grpcPort);
     }
     if (instances < 1) {
       throw new IllegalArgumentException("a proxy needs at least one instance, not " + instances);
@@ -59,19 +76,25 @@ public record ProxyConfig(String host, int port, long bodyLimitBytes, String pro
   }
 
   public ProxyConfig withPort(int newPort) {
-    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers);
+    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
   }
 
   public ProxyConfig withHost(String newHost) {
-    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers);
+    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
   }
 
   public ProxyConfig withBodyLimit(long bytes) {
-    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, instances, bootstrapServers);
+    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
   }
 
   public ProxyConfig withInstances(int n) {
-    return new ProxyConfig(host, port, bodyLimitBytes, proxyId, resultsPartition, n, bootstrapServers);
+    return new ProxyConfig(host, port, bodyLimitBytes, proxyId, resultsPartition, n, bootstrapServers, grpcPort);
+  }
+
+  /** The same settings with gRPC on this port (0: any free one) or off ({@link #GRPC_OFF}). */
+  public ProxyConfig withGrpcPort(int newGrpcPort) {
+    return new ProxyConfig(host, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers,
+        newGrpcPort);
   }
 
   private static String randomId() {

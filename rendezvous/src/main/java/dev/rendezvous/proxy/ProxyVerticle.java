@@ -76,7 +76,10 @@ public final class ProxyVerticle extends VerticleBase {
    */
   private static final int SHARED_FREE_PORT = -1;
 
-  private record Waiting(RoutingContext ctx, long timerId, String problem, String clientId, long receivedAtUs,
+  /** The same for the gRPC port: Vert.x shares one free port between the servers that ask the same negative port. */
+  private static final int SHARED_FREE_GRPC_PORT = -2;
+
+  private record Waiting(InferReply reply, long timerId, String problem, String clientId, long receivedAtUs,
       long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, InferRequestParser.Parsed request) {}
 
   /** The labels of the proxy's defaults: who decided on the default, for each reason a default is given. */
@@ -101,6 +104,8 @@ public final class ProxyVerticle extends VerticleBase {
   private KafkaProducer<String, byte[]> outcomeProducer;
   private KafkaConsumer<String, byte[]> results;
   private HttpServer server;
+  /** The gRPC server of this instance, or null without gRPC. */
+  private HttpServer grpcServer;
   private volatile boolean resultsAssigned;
   private final AccessControl access;
   private final RequestIds requestIds;
@@ -189,10 +194,16 @@ public final class ProxyVerticle extends VerticleBase {
     server = vertx.createHttpServer(access.configure(new HttpServerOptions().setHost(config.host())
         .setPort(config.port() == 0 ? SHARED_FREE_PORT : config.port())))
         .requestHandler(router);
+    if (config.grpcPort() != ProxyConfig.GRPC_OFF) {
+      grpcServer = GrpcInference.server(vertx, this, access.configure(new HttpServerOptions()
+          .setHost(config.host()).setPort(config.grpcPort() == 0 ? SHARED_FREE_GRPC_PORT : config.grpcPort())));
+    }
     admission.start(vertx);
-    return assigned.compose(v -> server.listen()).onSuccess(s -> LOG.debug(
-        "proxy {} instance {} serving port {}, reading results partition {}", config.proxyId(), instance,
-        s.actualPort(), resultsPartition));
+    return assigned.compose(v -> server.listen())
+        .compose(s -> grpcServer == null ? Future.succeededFuture(s) : grpcServer.listen().map(s))
+        .onSuccess(s -> LOG.debug("proxy {} instance {} serving port {}{}, reading results partition {}",
+            config.proxyId(), instance, s.actualPort(),
+            grpcServer == null ? "" : " and gRPC port " + grpcServer.actualPort(), resultsPartition));
   }
 
   /** The port the server listens on (useful when configured with 0). */
@@ -203,6 +214,21 @@ public final class ProxyVerticle extends VerticleBase {
 
   public int actualPort() {
     return server.actualPort();
+  }
+
+  /** The port gRPC is served on (useful when configured with 0), or -1 without gRPC. */
+  public int actualGrpcPort() {
+    return grpcServer == null ? -1 : grpcServer.actualPort();
+  }
+
+  /** The proxy this instance belongs to: what the instances share. */
+  Proxy proxy() {
+    return proxy;
+  }
+
+  /** This instance's admission. */
+  Admission admission() {
+    return admission;
   }
 
   /** This instance's results partition: the partition of each results topic in its return addresses. */
@@ -227,7 +253,8 @@ public final class ProxyVerticle extends VerticleBase {
   public Future<?> stop() {
     admission.stop(vertx);
     resultsMetrics.close();
-    return Future.join(server.close(), results.close(), producer.close(), outcomeProducer.close());
+    return Future.join(server.close(), grpcServer == null ? Future.succeededFuture() : grpcServer.close(),
+        results.close(), producer.close(), outcomeProducer.close());
   }
 
   private void infer(RoutingContext ctx) {
@@ -248,21 +275,35 @@ public final class ProxyVerticle extends VerticleBase {
       error(ctx, e.status(), e.getMessage());
       return;
     }
-    double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : schedule.deadlineMs();
+    submit(versioned, parsed, receivedAt, proxy.warmUpKey.marks(ctx.request()), new HttpInferReply(ctx));
+  }
+
+  /**
+   * Takes in a parsed request of {@code versioned}'s problem, whatever its transport: stamps it, writes it to the
+   * problem's input topic and answers it through {@code reply} exactly once, with its result or, by the deadline
+   * guard, with the schedule's default. Runs on this instance's event loop.
+   *
+   * @param receivedAt when the request was received, in microseconds of the proxy's clock
+   * @param warmUp whether the request carried the warm-up key
+   */
+  void submit(ScheduleRegistry.Versioned versioned, InferRequestParser.Parsed parsed, long receivedAt,
+      boolean warmUp, InferReply reply) {
+    String problem = versioned.schedule().problem();
+    double budgetMs = parsed.deadlineMs() != null ? parsed.deadlineMs() : versioned.schedule().deadlineMs();
     long deadlineAt = receivedAt + (long) (budgetMs * 1000);
-    String requestId = requestIds.next(proxy.warmUpKey.marks(ctx.request()));
+    String requestId = requestIds.next(warmUp);
     ReturnAddress returnAddress = new ReturnAddress(Topics.of(problem).results(), resultsPartition);
     InferenceRequest request = new InferenceRequest(requestId, parsed.clientId(), problem, returnAddress.format(),
         receivedAt, deadlineAt, parsed.inputs());
     byte[] encoded = Json.encode(request);
     String tooLarge = proxy.recordLimit.tooLarge(requestId, encoded, parsed.rows());
     if (tooLarge != null) {
-      error(ctx, 413, tooLarge);
+      reply.refuse(413, tooLarge);
       return;
     }
     long guardMs = admission.guardDelayMs(receivedAt, deadlineAt);
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
-    waiting.put(requestId, new Waiting(ctx, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
+    waiting.put(requestId, new Waiting(reply, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
         versioned, deadlineAt, parsed));
     proxy.inFlight(problem).increment();
     producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
@@ -331,28 +372,25 @@ public final class ProxyVerticle extends VerticleBase {
     long now = clock.nowMicros();
     double elapsedMs = (now - w.receivedAtUs()) / 1000.0;
     record(w, params, now);
-    Admission.answered(w.ctx(), !params.path("default").asBoolean());
     params.put("elapsed_ms", Math.round(elapsedMs * 1000) / 1000.0);
     if (requestId != null) {
       params.put("request_id", requestId);
     }
-    ObjectNode body = Json.MAPPER.createObjectNode();
-    body.put("model_name", w.problem());
-    body.put("model_version", Long.toString(w.schedule().version()));
-    if (w.clientId() != null) {
-      body.put("id", w.clientId());
-    }
-    body.set("parameters", params);
-    InferResponse.send(w.ctx(), body, outputs, w.request());
+    w.reply().answer(new InferReply.Answer(w.problem(), w.schedule().version(), w.clientId(), params, outputs,
+        w.request(), !params.path("default").asBoolean()));
   }
 
   /** Counts every inference request by problem and final HTTP status, errors included. */
   private void countRequest(RoutingContext ctx) {
     String problem = ctx.pathParam("problem");
-    String label = schedules.current(problem).isPresent() ? problem : "unknown";
-    ctx.addEndHandler(v -> counter("rdv.proxy.requests", label, "status",
-        Integer.toString(ctx.response().getStatusCode())).increment());
+    ctx.addEndHandler(v -> countRequest(problem, ctx.response().getStatusCode()));
     ctx.next();
+  }
+
+  /** Counts one inference request of {@code problem} with this final HTTP status (or its gRPC equivalent). */
+  void countRequest(String problem, int status) {
+    String label = schedules.current(problem).isPresent() ? problem : "unknown";
+    counter("rdv.proxy.requests", label, "status", Integer.toString(status)).increment();
   }
 
   private void record(Waiting w, ObjectNode params, long now) {
@@ -430,7 +468,7 @@ public final class ProxyVerticle extends VerticleBase {
     return body;
   }
 
-  private static ObjectNode serverMetadata() {
+  static ObjectNode serverMetadata() {
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("name", "rendezvous");
     body.put("version", ProxyVerticle.class.getPackage().getImplementationVersion() != null
@@ -451,7 +489,7 @@ public final class ProxyVerticle extends VerticleBase {
     return out;
   }
 
-  private String unknownProblem(String problem) {
+  String unknownProblem(String problem) {
     return "unknown problem '" + problem + "'; served: " + String.join(", ", schedules.problems());
   }
 

@@ -26,6 +26,11 @@ public final class WarmUpKey {
 
   /** Whether the request carries this key; constant time. */
   boolean marks(HttpServerRequest request) {
-    return Secrets.matches(digest, request.getHeader(HEADER));
+    return marks(request.getHeader(HEADER));
+  }
+
+  /** Whether this header value (null when absent) is the key; constant time. */
+  boolean marks(String header) {
+    return Secrets.matches(digest, header);
   }
 }

@@ -115,7 +115,7 @@ class SeparateProcessesIT {
     // The proxy is configured through its environment only, as in a container.
     ComponentProcess proxy = ComponentProcess.start("proxy", dir, java.util.Map.of("RDV_BOOTSTRAP_SERVERS", bootstrap,
         "RDV_PARTITIONS", "2", "RDV_SCHEDULES", schedules.toString(), "RDV_PROXY_PORT", "0",
-        "RDV_ADMIN_TOKEN_FILE", dir.resolve("admin-token").toString()), "256m", "proxy");
+        "RDV_GRPC_PORT", "0", "RDV_ADMIN_TOKEN_FILE", dir.resolve("admin-token").toString()), "256m", "proxy");
     processes.add(proxy);
 
     assertThat(rendezvous.awaitReady(120)).isEqualTo("rendezvous " + PROBLEM);
