@@ -127,6 +127,7 @@ final class GrpcInference {
       Handler<Req> handler) {
     ServiceMethod<Req, Message> m = ServiceMethod.server(SERVICE, method, GrpcMessageEncoder.encoder(),
         GrpcMessageDecoder.decoder(prototype));
+    counter(method, GrpcStatus.OK); // exported from the start, at zero, as the HTTP counters are
     grpc.callHandler(m, request -> request.last().onSuccess(message -> {
       Call<Req> call = new Call<>(method, request, message);
       AccessControl.Verdict verdict = access.verdict(need, request.headers().get("authorization"));
@@ -261,9 +262,13 @@ final class GrpcInference {
   }
 
   private void count(String method, GrpcStatus status) {
-    calls.computeIfAbsent(method + '|' + status.name(), k -> Counter.builder("rdv.proxy.grpc.calls")
+    counter(method, status).increment();
+  }
+
+  private Counter counter(String method, GrpcStatus status) {
+    return calls.computeIfAbsent(method + '|' + status.name(), k -> Counter.builder("rdv.proxy.grpc.calls")
         .description("gRPC calls of the Open Inference Protocol, by method and final status code")
-        .tags("method", method, "code", status.name()).register(proxy.metrics)).increment();
+        .tags("method", method, "code", status.name()).register(proxy.metrics));
   }
 
 }

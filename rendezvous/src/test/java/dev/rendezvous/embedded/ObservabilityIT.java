@@ -65,7 +65,9 @@ class ObservabilityIT {
         "127.0.0.1", 0, null, 2, true, 40).withMonitorWindows(200, 100, 100)
         // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls
         // the system and the load piles up (AdmissionEndToEndIT covers admission).
-        .withAdmission(TestSystems.PERMISSIVE));
+        .withAdmission(TestSystems.PERMISSIVE)
+        // gRPC on, so that every documented proxy meter is exported.
+        .withGrpcPort(0));
     prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + system.port());
     awaitFirstScrape();
     requestsSent = sendLoad();
