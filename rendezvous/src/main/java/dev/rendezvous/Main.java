@@ -15,6 +15,8 @@ import dev.rendezvous.decoy.TimeArg;
 import dev.rendezvous.decoy.TrainingSetExport;
 import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.process.BrokerCommand;
+import dev.rendezvous.process.ConfigurationDoc;
+import dev.rendezvous.process.Environment;
 import dev.rendezvous.process.DecoyCommand;
 import dev.rendezvous.process.MonitorCommand;
 import dev.rendezvous.process.ProxyCommand;
@@ -37,11 +39,11 @@ import picocli.CommandLine.Option;
     // Everything in one process (up), or each component on its own (see docs/processes.md).
     subcommands = {Main.Up.class, ScheduleCli.class, Main.Export.class, Main.Replay.class, Main.Bench.class,
         BrokerCommand.class, ProxyCommand.class, RendezvousCommand.class, RunnerCommand.class, DecoyCommand.class,
-        MonitorCommand.class})
+        MonitorCommand.class, Main.ConfigurationDocCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {
-    System.exit(new CommandLine(new Main()).execute(args));
+    System.exit(Environment.install(new CommandLine(new Main())).execute(args));
   }
 
   @Override
@@ -50,47 +52,16 @@ public final class Main implements Runnable {
   }
 
   @Command(name = "up", mixinStandardHelpOptions = true,
-      description = "Start everything in one process: Kafka broker, rendezvous, model runners, canary and "
-          + "the HTTP proxy. Stops cleanly on Ctrl-C.")
+      description = "Start everything in one process: Kafka broker, rendezvous, model runners, canary, decoy, "
+          + "score monitor and the HTTP proxy. Stops cleanly on Ctrl-C.")
   static final class Up implements Callable<Integer> {
 
-    @Option(names = "--port", defaultValue = "8080", description = "HTTP port of the proxy (default: ${DEFAULT-VALUE}).")
-    int port;
-
-    @Option(names = "--host", defaultValue = "127.0.0.1",
-        description = "Address the proxy listens on (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(names = "--schedules", defaultValue = "schedules",
-        description = "Directory of schedule files, one per problem (default: ${DEFAULT-VALUE}).")
-    Path schedules;
-
-    @Option(names = "--data", defaultValue = "data",
-        description = "Directory for the embedded broker's data and the decoy's archive (<data>/archive) "
-            + "(default: ${DEFAULT-VALUE}).")
-    Path data;
-
-    @Option(names = "--runners", split = ",", defaultValue = "model-runners/config,canary/config",
-        description = "Directories of runner configurations, searched for *.yaml (default: ${DEFAULT-VALUE}).")
-    List<Path> runners;
-
-    @Option(names = "--bootstrap-servers",
-        description = "Use this Kafka cluster instead of starting the embedded broker.")
-    String bootstrapServers;
-
-    @Option(names = "--partitions", defaultValue = "4",
-        description = "Partitions of each topic created (default: ${DEFAULT-VALUE}).")
-    int partitions;
-
-    @Option(names = "--warm-up", defaultValue = "200",
-        description = "Zero-valued requests sent through the whole path per problem before reporting ready, "
-            + "so the first real request runs compiled code (default: ${DEFAULT-VALUE}; 0 = none).")
-    int warmUp;
+    @CommandLine.Mixin
+    EmbeddedSystem.Options options;
 
     @Override
     public Integer call() throws Exception {
-      EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(data, schedules,
-          EmbeddedSystem.loadRunners(runners), host, port, bootstrapServers, partitions, true, warmUp));
+      EmbeddedSystem system = EmbeddedSystem.start(options);
       CountDownLatch stopped = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(() -> {
         System.err.println("Stopping...");
@@ -101,7 +72,7 @@ public final class Main implements Runnable {
         }
         stopped.countDown();
       }, "shutdown"));
-      String url = (system.access().tls().isPresent() ? "https://" : "http://") + host + ":" + system.port();
+      String url = (system.access().tls().isPresent() ? "https://" : "http://") + options.host() + ":" + system.port();
       System.out.println("Rendezvous is up at " + url + " (problems: " + String.join(", ",
           system.schedules().problems()) + "). Try:");
       for (String problem : system.schedules().problems()) {
@@ -116,6 +87,16 @@ public final class Main implements Runnable {
       System.out.println("Press Ctrl-C to stop.");
       stopped.await();
       return 0;
+    }
+  }
+
+  @Command(name = "configuration-doc", hidden = true,
+      description = "Print docs/configuration.md: every component option with its variable and default.")
+  static final class ConfigurationDocCommand implements Runnable {
+
+    @Override
+    public void run() {
+      System.out.print(ConfigurationDoc.markdown(new CommandLine(new Main())));
     }
   }
 
@@ -194,9 +175,8 @@ public final class Main implements Runnable {
       EmbeddedSystem system = null;
       String target = url;
       if (target == null) {
-        system = EmbeddedSystem.start(new EmbeddedSystem.Options(Path.of("target/bench-data-" + System.nanoTime()),
-            Path.of("schedules"), EmbeddedSystem.loadRunners(List.of(Path.of("model-runners/config"),
-                Path.of("canary/config"))), "127.0.0.1", 0, null, 4, true, 500));
+        system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data",
+            "target/bench-data-" + System.nanoTime(), "--port", "0", "--warm-up", "500"));
         target = system.url();
       }
       try {

@@ -29,8 +29,4 @@ public record MonitorConfig(String problem, String groupId, int referenceSize, i
   public static MonitorConfig defaults(String problem) {
     return new MonitorConfig(problem, "rdv." + problem + ".monitor", 1000, 200, 10, 1e-4, 200, null);
   }
-
-  public MonitorConfig withWindows(int reference, int window, int paired) {
-    return new MonitorConfig(problem, groupId, reference, window, bins, alarmPValue, paired, output);
-  }
 }

@@ -53,7 +53,7 @@ class ScoreMonitorIT {
   void realTrafficRaisesNoAlarmAndScaledFeaturesRaiseTheCanaryInputShiftAlarmWithinOneWindow() throws Exception {
     JsonNode rows = Json.MAPPER.readTree(REFERENCE.toFile()).get("rows");
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    MonitorConfig config = MonitorConfig.defaults(PROBLEM).withWindows(300, 100, 200);
+    MonitorConfig config = new MonitorConfig(PROBLEM, "rdv." + PROBLEM + ".monitor", 300, 100, 10, 1e-4, 200, null);
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir.resolve("kafka"), 0)) {
       String bootstrap = broker.bootstrapServers();
       KafkaTopics.ensure(bootstrap, List.of(TOPICS.input(), TOPICS.scores()), 1, (short) 1);

@@ -33,24 +33,4 @@ public record DecoyConfig(String problem, Path archiveDir, String groupId, long 
     return new DecoyConfig(problem, archiveDir, "rdv." + problem + ".decoy", 128L << 20, 15 * 60_000L, 200, 5000,
         168, false);
   }
-
-  public DecoyConfig withFlushIntervalMs(long ms) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, ms, flushMaxRecords,
-        retentionHours, recordWarmUp);
-  }
-
-  public DecoyConfig withSegmentMaxBytes(long bytes) {
-    return new DecoyConfig(problem, archiveDir, groupId, bytes, segmentMaxAgeMs, flushIntervalMs, flushMaxRecords,
-        retentionHours, recordWarmUp);
-  }
-
-  public DecoyConfig withRetentionHours(int hours) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, hours, recordWarmUp);
-  }
-
-  public DecoyConfig withRecordWarmUp(boolean record) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, retentionHours, record);
-  }
 }

@@ -2,6 +2,7 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.process.Assembly;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.schedule.ScheduleLoader;
 import io.vertx.core.http.HttpMethod;
@@ -94,7 +95,7 @@ public final class BenchSuite {
     String demoSchedule = Files.readString(s.root().resolve("schedules/breast-cancer.yaml"));
     var demo = ScheduleLoader.parse(demoSchedule, "breast-cancer.yaml");
     double slaMs = demo.deadlineMs();
-    List<RunnerConfig> demoRunners = EmbeddedSystem.loadRunners(List.of(s.root().resolve("model-runners/config"),
+    List<RunnerConfig> demoRunners = Assembly.loadRunners(List.of(s.root().resolve("model-runners/config"),
         s.root().resolve("canary/config"))).stream().filter(r -> r.problem().equals(demo.problem())).toList();
     FanOutRelay.Shape shape = s.shape() != null ? s.shape().withRunners(demoRunners.size())
         : FanOutRelay.Shape.embeddedDefault(demoRunners.size());
@@ -283,8 +284,10 @@ public final class BenchSuite {
     Files.writeString(dir.resolve(problem + ".yaml"),
         scheduleText.replaceFirst("(?m)^problem: .*$", "problem: " + problem));
     List<RunnerConfig> own = runners.stream().map(r -> r.withProblem(problem)).toList();
-    return EmbeddedSystem.start(new EmbeddedSystem.Options(schedules.resolve(problem + "-data"), dir, own,
-        "127.0.0.1", 0, broker.bootstrapServers(), 4, true, s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS));
+    return EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data", schedules.resolve(problem + "-data").toString(),
+        "--schedules", dir.toString(), "--port", "0", "--bootstrap-servers", broker.bootstrapServers(),
+        "--partitions", "4", "--warm-up", Integer.toString(s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS)),
+        own);
   }
 
   private static Measurement measure(String name, String url, String problem, List<String> bodies, double rate,

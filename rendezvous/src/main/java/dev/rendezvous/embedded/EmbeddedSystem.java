@@ -1,127 +1,148 @@
 package dev.rendezvous.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rendezvous.common.Clock;
-import dev.rendezvous.common.Json;
-import dev.rendezvous.common.Topics;
-import dev.rendezvous.decoy.Decoy;
-import dev.rendezvous.decoy.DecoyConfig;
-import dev.rendezvous.monitor.MonitorConfig;
-import dev.rendezvous.monitor.ScoreMonitor;
-import dev.rendezvous.kafka.EmbeddedKafka;
-import dev.rendezvous.kafka.KafkaTopics;
-import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
-import dev.rendezvous.auth.ApiKeys;
-import dev.rendezvous.proxy.WarmUpKey;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import dev.rendezvous.proxy.AdmissionConfig;
-import dev.rendezvous.proxy.ProxyConfig;
+import dev.rendezvous.common.Clock;
+import dev.rendezvous.common.Json;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.TensorSpec;
+import dev.rendezvous.decoy.Decoy;
+import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.metrics.Metrics;
+import dev.rendezvous.monitor.ScoreMonitor;
+import dev.rendezvous.process.AdmissionOptions;
+import dev.rendezvous.process.Assembly;
+import dev.rendezvous.process.DecoyOptions;
+import dev.rendezvous.process.KafkaOptions;
+import dev.rendezvous.process.MonitorOptions;
+import dev.rendezvous.process.ProxyOptions;
+import dev.rendezvous.process.RendezvousOptions;
+import dev.rendezvous.process.RunnerOptions;
+import dev.rendezvous.process.SchedulesOptions;
 import dev.rendezvous.proxy.ProxyVerticle;
-import dev.rendezvous.rendezvous.RendezvousConfig;
+import dev.rendezvous.proxy.WarmUpKey;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
+import dev.rendezvous.rollout.ScheduleControl;
 import dev.rendezvous.runner.HostedModel;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.runner.RunnerHost;
-import dev.rendezvous.schedule.Schedule;
-import dev.rendezvous.schedule.ScheduleLoader;
 import dev.rendezvous.schedule.ScheduleRegistry;
-import dev.rendezvous.rollout.ScheduleControl;
-import dev.rendezvous.rollout.ScheduleRoutes;
-import dev.rendezvous.rollout.ScheduleWatcher;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import dev.rendezvous.common.Tensor;
-import dev.rendezvous.common.TensorSpec;
-import java.io.IOException;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.Arrays;
-import java.util.Collections;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * Everything in one process: an embedded Kafka broker (unless an external cluster is given), one rendezvous
- * per problem, the model runners (canary included) of each problem in one {@link RunnerHost} (one input
- * consumer and one score producer for all of them), one decoy (archiving to {@code <dataDir>/archive}) and one
- * score monitor per problem, and the HTTP proxy. {@link #start} returns once every
- * consumer owns its partitions, so the first request is scored by every model.
+ * Everything in one process: an embedded Kafka broker (unless an external cluster is given) and every component
+ * of {@link Assembly}: one rendezvous per problem, the model runners (canary included) of each problem in one
+ * {@link RunnerHost}, one decoy (archiving to {@code <data>/archive}) and one score monitor per problem, and the
+ * HTTP proxy. {@link #start} returns once every consumer owns its partitions and the path is warmed up, so the
+ * first request is scored by every model.
  */
 public final class EmbeddedSystem implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedSystem.class);
 
   /**
-   * What to start.
-   *
-   * @param dataDir where the embedded broker keeps its data
-   * @param schedulesDir the schedule files, one {@code *.yaml} per problem
-   * @param runners the runners to start
-   * @param host the proxy's listen address
-   * @param port the proxy's port (0 = any free port)
-   * @param bootstrapServers an external Kafka cluster, or null to start the embedded broker
-   * @param partitions partitions of each topic created (input and scores must match)
-   * @param startRendezvous false leaves the rendezvous out (the proxy then answers every request with the
-   *     default at the deadline); useful to see the deadline guard at work
-   * @param warmUpRequests requests of zeros sent through the whole path per problem before the system is
-   *     reported ready, so that the JVM has compiled the hot code before the first real request; the proxy
-   *     gives them warm-up request ids ({@link dev.rendezvous.common.WarmUp}) so that recorders can tell them
-   *     apart
-   * @param admission the proxy's admission control and guard settings; null reads them from the environment
-   *     ({@link AdmissionConfig#fromEnvironment})
+   * What {@code up} starts: every component's options, each falling back to its {@code RDV_*} variable, plus the
+   * embedded system's own. {@link #parse} reads them from a command line, the way {@code up} does.
    */
-  public record Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
-      String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests,
-      int[] monitorWindows, AdmissionConfig admission) {
+  public static final class Options {
 
-    /** Options with the given monitor windows and admission settings from the environment. */
-    public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
-        String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests, int[] monitorWindows) {
-      this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
-          monitorWindows, null);
+    @Mixin KafkaOptions kafka;
+    @Mixin SchedulesOptions schedules;
+    @Mixin ProxyOptions proxy;
+    @Mixin AdmissionOptions admission;
+    @Mixin RendezvousOptions rendezvous;
+    @Mixin RunnerOptions runner;
+    @Mixin DecoyOptions decoy;
+    @Mixin MonitorOptions monitor;
+
+    @Option(names = "--data", defaultValue = "${env:RDV_DATA:-data}",
+        description = "Directory of the embedded broker's data (<data>/kafka), the decoy's archive (<data>/archive) "
+            + "and the admin token (<data>/admin-token); kept across restarts.")
+    Path data;
+
+    @Option(names = "--runners", split = ",", defaultValue = "${env:RDV_RUNNERS:-model-runners/config,canary/config}",
+        description = "Directories searched for runner configurations (*.yaml), comma-separated.")
+    List<Path> runnerDirs;
+
+    @Option(names = "--warm-up", defaultValue = "${env:RDV_WARM_UP:-200}",
+        description = "Zero-valued requests sent through the whole path per problem, eight at a time, before "
+            + "reporting ready; then single requests until five in a row are answered within the first tier (at "
+            + "most as many again, and 20 s), so that the first real request is answered by the champion. 0 turns "
+            + "the warm-up off.")
+    int warmUp;
+
+    @Option(names = "--rendezvous", negatable = true, defaultValue = "${env:RDV_RENDEZVOUS:-true}",
+        fallbackValue = "true",
+        description = "--no-rendezvous leaves the rendezvous out: the proxy then answers every request with the "
+            + "default at the deadline, which shows the deadline guard at work.")
+    boolean startRendezvous;
+
+    /** The options of this command line, each unset one from its variable or its default. */
+    public static Options parse(String... args) {
+      Options options = new Options();
+      new CommandLine(options).parseArgs(args);
+      return options;
     }
 
-    /** Options with the score monitor's default windows. */
-    public Options(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String host, int port,
-        String bootstrapServers, int partitions, boolean startRendezvous, int warmUpRequests) {
-      this(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous, warmUpRequests,
-          null);
+    public Path dataDir() {
+      return data;
     }
 
-    /**
-     * The same options with the score monitor's reference, window and paired-window sizes (scores), for
-     * short runs that must still see the monitor's statistics; null keeps {@link MonitorConfig#defaults}.
-     */
-    public Options withMonitorWindows(int reference, int window, int paired) {
-      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, new int[] {reference, window, paired}, admission);
+    /** The address the proxy listens on. */
+    public String host() {
+      return proxy.host();
     }
 
-    /** The same options with these admission settings instead of the environment's. */
-    public Options withAdmission(AdmissionConfig settings) {
-      return new Options(dataDir, schedulesDir, runners, host, port, bootstrapServers, partitions, startRendezvous,
-          warmUpRequests, monitorWindows, settings);
+    public KafkaOptions kafka() {
+      return kafka;
     }
 
-    MonitorConfig monitorConfig(String problem) {
-      MonitorConfig c = MonitorConfig.defaults(problem);
-      return monitorWindows == null ? c : c.withWindows(monitorWindows[0], monitorWindows[1], monitorWindows[2]);
+    public ProxyOptions proxy() {
+      return proxy;
+    }
+
+    public AdmissionOptions admission() {
+      return admission;
+    }
+
+    public RendezvousOptions rendezvous() {
+      return rendezvous;
+    }
+
+    public RunnerOptions runner() {
+      return runner;
+    }
+
+    public DecoyOptions decoy() {
+      return decoy;
+    }
+
+    public MonitorOptions monitor() {
+      return monitor;
+    }
+
+    /** The runner configurations of the {@code --runners} directories, with the runner overrides applied. */
+    public List<RunnerConfig> runners() {
+      return Assembly.loadRunners(runnerDirs);
     }
   }
 
@@ -129,205 +150,90 @@ public final class EmbeddedSystem implements AutoCloseable {
   public static final String WARM_UP_ID = "rendezvous-warm-up";
 
   private final EmbeddedKafka broker;
-  private final Vertx vertx;
-  private final ScheduleRegistry schedules;
-  private final List<RunnerHost> hosts;
-  private final List<RendezvousVerticle> rendezvous;
+  private final Assembly assembly;
   private final ProxyVerticle proxy;
-  private final String bootstrapServers;
-  private final ScheduleControl control;
-  private final ScheduleWatcher watcher;
-  private final List<Decoy> decoys;
-  private final List<ScoreMonitor> monitors;
-  private final PrometheusMeterRegistry metrics;
   private final AccessControl access;
-  private boolean ownsMetrics;
+  private final boolean ownsMetrics;
+  private final int warmUpRequests;
 
-  private EmbeddedSystem(EmbeddedKafka broker, Vertx vertx, ScheduleRegistry schedules, List<RunnerHost> hosts,
-      List<RendezvousVerticle> rendezvous, ProxyVerticle proxy, String bootstrapServers, ScheduleControl control,
-      ScheduleWatcher watcher, List<Decoy> decoys, List<ScoreMonitor> monitors, PrometheusMeterRegistry metrics,
-      AccessControl access) {
-    this.metrics = metrics;
-    this.access = access;
+  private EmbeddedSystem(EmbeddedKafka broker, Assembly assembly, ProxyVerticle proxy, AccessControl access,
+      boolean ownsMetrics, int warmUpRequests) {
     this.broker = broker;
-    this.vertx = vertx;
-    this.schedules = schedules;
-    this.hosts = hosts;
-    this.rendezvous = rendezvous;
+    this.assembly = assembly;
     this.proxy = proxy;
-    this.bootstrapServers = bootstrapServers;
-    this.control = control;
-    this.watcher = watcher;
-    this.decoys = decoys;
-    this.monitors = monitors;
+    this.access = access;
+    this.ownsMetrics = ownsMetrics;
+    this.warmUpRequests = warmUpRequests;
   }
 
-  /** Reads every {@code *.yaml} schedule in the directory; any invalid file stops the start with its message. */
-  public static List<Schedule> loadSchedules(Path dir) {
-    try (Stream<Path> files = Files.list(dir)) {
-      List<Schedule> out = new ArrayList<>();
-      for (Path f : files.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml"))
-          .sorted().toList()) {
-        out.add(ScheduleLoader.load(f));
-      }
-      if (out.isEmpty()) {
-        throw new IllegalArgumentException("no schedule files (*.yaml) in " + dir);
-      }
-      return out;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read schedules from " + dir, e);
-    }
+  /** Starts everything the options say, with the runners of their {@code --runners} directories. */
+  public static EmbeddedSystem start(Options options) throws Exception {
+    return start(options, options.runners());
   }
 
-  /** Reads every {@code *.yaml} runner configuration under the directories. */
-  public static List<RunnerConfig> loadRunners(List<Path> dirs) {
-    List<RunnerConfig> out = new ArrayList<>();
-    for (Path dir : dirs) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-          out.add(RunnerConfig.load(f));
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read runner configurations from " + dir, e);
-      }
-    }
-    return out;
+  /** Starts everything with these runners (the runner options still apply) and the options' credentials. */
+  public static EmbeddedSystem start(Options options, List<RunnerConfig> runners) throws Exception {
+    return start(options, runners, null);
   }
 
   /**
-   * The credentials of the environment: the admin token of {@value AdminToken#ENV}, else the one in
-   * {@code <dataDir>/admin-token} (created when missing), and the scoring keys of {@value ApiKeys#ENV} if set.
+   * Starts everything with these credentials (null: the options') and a new registry of its own, served by the
+   * proxy on {@code /metrics}.
    */
-  public static AccessControl credentialsFromEnvironment(Path dataDir) {
-    return new AccessControl(AdminToken.resolve(System.getenv(), dataDir.resolve(AdminToken.FILE_NAME)),
-        ApiKeys.fromEnvironment(System.getenv()), dev.rendezvous.auth.Tls.fromEnvironment(System.getenv()));
-  }
-
-  /** Starts everything with a new registry of its own, served by the proxy on {@code /metrics}. */
-  public static EmbeddedSystem start(Options options) throws Exception {
-    return start(options, credentialsFromEnvironment(options.dataDir()));
-  }
-
-  /** Starts everything with these credentials and a new registry of its own. */
-  public static EmbeddedSystem start(Options options, AccessControl access) throws Exception {
+  public static EmbeddedSystem start(Options options, List<RunnerConfig> runners, AccessControl access)
+      throws Exception {
     PrometheusMeterRegistry metrics = Metrics.newRegistry();
     try {
-      EmbeddedSystem system = start(options, metrics, access);
-      system.ownsMetrics = true;
-      return system;
+      return start(options, runners, metrics, access, true);
     } catch (Exception e) {
       Metrics.close(metrics);
       throw e;
     }
   }
 
-  /** Starts everything; every component registers its meters with {@code metrics}. */
-  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics) throws Exception {
-    return start(options, metrics, credentialsFromEnvironment(options.dataDir()));
+  /** Starts everything; every component registers its meters with {@code metrics}, which the caller closes. */
+  public static EmbeddedSystem start(Options options, List<RunnerConfig> runners, PrometheusMeterRegistry metrics,
+      AccessControl access) throws Exception {
+    return start(options, runners, metrics, access, false);
   }
 
-  /** Starts everything with these credentials; every component registers its meters with {@code metrics}. */
-  public static EmbeddedSystem start(Options options, PrometheusMeterRegistry metrics, AccessControl access)
-      throws Exception {
+  private static EmbeddedSystem start(Options options, List<RunnerConfig> runners, PrometheusMeterRegistry metrics,
+      AccessControl access, boolean ownsMetrics) throws Exception {
     long t0 = System.nanoTime();
-    ScheduleRegistry schedules = new ScheduleRegistry();
-    // Validated here so that a bad file stops the start with its message; put in force below through the
-    // schedule log, which every process serving these problems follows.
-    Set<String> problems = new TreeSet<>();
-    loadSchedules(options.schedulesDir()).forEach(s -> problems.add(s.problem()));
-
-    EmbeddedKafka broker = null;
-    String bootstrap = options.bootstrapServers();
-    if (bootstrap == null) {
-      broker = EmbeddedKafka.start(options.dataDir().resolve("kafka"), 0);
-      bootstrap = broker.bootstrapServers();
-    }
-    for (String problem : problems) {
-      Topics t = Topics.of(problem);
-      KafkaTopics.ensure(bootstrap, List.of(t.input(), t.scores(), t.results(), t.outcomes()), options.partitions(),
-          (short) 1);
-    }
-    ScheduleControl control = new ScheduleControl(bootstrap, problems, schedules, options.runners(), Clock.SYSTEM,
-        ScheduleControl.DEFAULT_RECENT_MS, metrics).start();
-    // A file seeds only an empty log; the watcher applies later edits. A restart keeps the version in force.
-    Map<Path, String> applied = control.seedFrom(options.schedulesDir());
-    ScheduleWatcher watcher = new ScheduleWatcher(options.schedulesDir(), control, ScheduleWatcher.DEFAULT_POLL_MS,
-        applied).start();
-
-    Vertx vertx = Vertx.vertx();
-    List<RendezvousVerticle> rendezvous = new ArrayList<>();
-    List<RunnerHost> hosts = new ArrayList<>();
-    List<Decoy> decoys = new ArrayList<>();
-    List<ScoreMonitor> monitors = new ArrayList<>();
+    AccessControl credentials = access != null ? access
+        : options.proxy.access(options.data.resolve(AdminToken.FILE_NAME));
+    // Validated first, so that a bad file stops the start with its message before anything runs.
+    Assembly.problems(options.schedules.dir());
+    EmbeddedKafka broker = options.kafka.given() ? null : EmbeddedKafka.start(options.data.resolve("kafka"), 0);
+    String bootstrap = broker != null ? broker.bootstrapServers() : options.kafka.bootstrapServers();
+    Assembly assembly = new Assembly(bootstrap, options.kafka.partitions(), options.kafka.replicationFactor(),
+        metrics);
     try {
-      List<CompletableFuture<Void>> ready = new ArrayList<>();
-      if (options.startRendezvous()) {
-        for (String problem : schedules.problems()) {
-          RendezvousVerticle r = new RendezvousVerticle(
-              RendezvousConfig.fromEnvironment(problem, bootstrap, System.getenv()), schedules,
-              Clock.SYSTEM, metrics);
-          await(vertx.deployVerticle(r));
-          rendezvous.add(r);
-          ready.add(r.assigned().toCompletionStage().toCompletableFuture());
-        }
+      List<RunnerConfig> configs = runners.stream().map(options.runner::apply).toList();
+      ScheduleRegistry schedules = assembly.followSchedules(options.schedules.dir(), configs, true);
+      if (options.startRendezvous) {
+        assembly.rendezvous(options.rendezvous::toConfig);
       }
-      // The runners of one problem share one host: one input consumer, each request decoded once, one producer.
-      Map<String, List<RunnerConfig>> byProblem = new LinkedHashMap<>();
-      for (RunnerConfig rc : options.runners()) {
-        if (schedules.current(rc.problem()).isEmpty()) {
-          LOG.warn("runner {} is for problem {} which has no schedule; not started", rc.modelId(), rc.problem());
-          continue;
-        }
-        byProblem.computeIfAbsent(rc.problem(), p -> new ArrayList<>()).add(rc);
-      }
-      for (List<RunnerConfig> configs : byProblem.values()) {
-        RunnerHost host = new RunnerHost(configs, bootstrap, Clock.SYSTEM, metrics).start();
-        hosts.add(host);
-        ready.add(host.assigned());
-      }
-      for (String problem : schedules.problems()) {
-        Decoy decoy = new Decoy(DecoyConfig.defaults(problem, options.dataDir().resolve("archive")), bootstrap,
-            Clock.SYSTEM, metrics).start();
-        decoys.add(decoy);
-        ready.add(decoy.assigned());
-      }
-      CompletableFuture.allOf(ready.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
-      ProxyConfig pc = ProxyConfig.defaults(bootstrap).withHost(options.host()).withPort(options.port());
-      // Unless given, admission and guard settings come from RDV_ADMISSION_*, RDV_GUARD_MARGIN_MS, RDV_ADMIN_THREADS.
-      ProxyVerticle proxy = new ProxyVerticle(pc, schedules, Clock.SYSTEM, () -> true, new ScheduleRoutes(control),
-          metrics, options.admission() != null ? options.admission() : AdmissionConfig.fromEnvironment(System.getenv()),
-          access);
-      await(vertx.deployVerticle(proxy));
+      assembly.runners(configs);
+      Path archive = options.data.resolve("archive");
+      assembly.decoys(schedules.problems(), p -> options.decoy.toConfig(p, archive));
+      assembly.awaitAssigned();
+      ProxyVerticle proxy = assembly.proxy(options.proxy.toConfig(bootstrap), options.admission.toConfig(),
+          credentials);
       Set<String> localModels = new TreeSet<>();
-      hosts.forEach(h -> h.models().forEach(m -> localModels.add(m.config().problem() + "/" + m.config().modelId())));
-      int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUpRequests(), proxy.warmUpKey(), access,
+      assembly.runnerHosts().forEach(h -> h.models().forEach(
+          m -> localModels.add(m.config().problem() + "/" + m.config().modelId())));
+      int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUp, proxy.warmUpKey(), credentials,
           localModels);
-      long afterWarmUp = Clock.SYSTEM.nowMicros();
-      for (String problem : schedules.problems()) {
-        ScoreMonitor monitor = new ScoreMonitor(options.monitorConfig(problem), bootstrap, metrics)
-            .ignoreRequestsReceivedBefore(afterWarmUp).start();
-        monitors.add(monitor);
-        monitor.assigned().get(60, TimeUnit.SECONDS);
-      }
+      // The monitors start after the warm-up, and count no request received before it ended.
+      assembly.monitors(schedules.problems(), options.monitor::toConfig, Clock.SYSTEM.nowMicros());
+      assembly.awaitAssigned();
       LOG.info("embedded system ready in {} ms: {} runner host(s) {}, problems {}",
-          (System.nanoTime() - t0) / 1_000_000, hosts.size(), hosts, schedules.problems());
-      EmbeddedSystem system = new EmbeddedSystem(broker, vertx, schedules, hosts, rendezvous, proxy, bootstrap,
-          control, watcher, decoys, monitors, metrics, access);
-      system.warmUpRequests = warmUps;
-      return system;
+          (System.nanoTime() - t0) / 1_000_000, assembly.runnerHosts().size(), assembly.runnerHosts(),
+          schedules.problems());
+      return new EmbeddedSystem(broker, assembly, proxy, credentials, ownsMetrics, warmUps);
     } catch (Exception e) {
-      watcher.close();
-      for (RunnerHost h : hosts) {
-        h.close();
-      }
-      for (Decoy d : decoys) {
-        d.close();
-      }
-      for (ScoreMonitor m : monitors) {
-        m.close();
-      }
-      await(vertx.close());
-      control.close();
+      assembly.close();
       if (broker != null) {
         broker.close();
       }
@@ -335,7 +241,6 @@ public final class EmbeddedSystem implements AutoCloseable {
     }
   }
 
-  /** Sends zero-valued requests, eight at a time, through the proxy and waits for their answers. */
   /**
    * Warms the whole path up in two steps. First {@code count} requests, eight at a time, so that the JVM compiles
    * the hot code. Then, where a model of the first tier runs in this process, single requests one after the
@@ -424,12 +329,11 @@ public final class EmbeddedSystem implements AutoCloseable {
     return sent;
   }
 
+
   /** The warm-up requests sent through the proxy before the system reported ready, every problem together. */
   public int warmUpRequests() {
     return warmUpRequests;
   }
-
-  private int warmUpRequests;
 
   public int port() {
     return proxy.actualPort();
@@ -441,7 +345,7 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   public String bootstrapServers() {
-    return bootstrapServers;
+    return assembly.bootstrapServers();
   }
 
   /** The credentials the proxy checks; {@code access().admin().value()} is the admin token. */
@@ -450,68 +354,50 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   public ScheduleRegistry schedules() {
-    return schedules;
+    return assembly.schedules();
   }
 
   /** Every model runner of this process, one per model, whichever host it is in. */
   public List<HostedModel> runners() {
-    return hosts.stream().flatMap(h -> h.models().stream()).toList();
+    return assembly.runnerHosts().stream().flatMap(h -> h.models().stream()).toList();
   }
 
   /** The runner hosts of this process: one per problem, each with one input consumer for all its models. */
   public List<RunnerHost> runnerHosts() {
-    return hosts;
+    return assembly.runnerHosts();
   }
 
   /** Applies, rolls back and describes this system's schedules. */
   public ScheduleControl scheduleControl() {
-    return control;
+    return assembly.scheduleControl();
   }
 
   /** The registry every component of this process reports to, served on {@code /metrics}. */
   public PrometheusMeterRegistry metrics() {
-    return metrics;
+    return assembly.metrics();
   }
 
   public List<RendezvousVerticle> rendezvous() {
-    return rendezvous;
+    return assembly.rendezvousVerticles();
   }
 
   public List<Decoy> decoys() {
-    return decoys;
+    return assembly.decoys();
   }
 
   public List<ScoreMonitor> monitors() {
-    return monitors;
+    return assembly.monitors();
   }
 
-  /**
-   * Stops the proxy first (so no new work arrives), then the rendezvous, the runners, the decoys (after the
-   * runners, so that the last scores are archived), the monitors and the broker.
-   */
+  /** Stops every component ({@link Assembly#close} says in which order), then the broker. */
   @Override
   public void close() throws Exception {
-    watcher.close();
-    await(vertx.close());
-    for (RunnerHost h : hosts) {
-      h.close();
-    }
-    for (Decoy d : decoys) {
-      d.close();
-    }
-    for (ScoreMonitor m : monitors) {
-      m.close();
-    }
-    control.close();
+    assembly.close();
     if (broker != null) {
       broker.close();
     }
     if (ownsMetrics) {
-      Metrics.close(metrics);
+      Metrics.close(assembly.metrics());
     }
-  }
-
-  private static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }

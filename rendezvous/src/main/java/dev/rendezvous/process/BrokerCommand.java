@@ -16,11 +16,11 @@ import picocli.CommandLine.Option;
 public final class BrokerCommand implements Callable<Integer> {
 
   @Option(names = "--data", defaultValue = "${env:RDV_DATA:-data}",
-      description = "Directory of the broker's log; formatted when empty (env RDV_DATA; default: ${DEFAULT-VALUE}).")
+      description = "Directory of the broker's log (<data>/kafka); formatted when empty.")
   Path data;
 
   @Option(names = "--port", defaultValue = "${env:RDV_KAFKA_PORT:-9092}",
-      description = "Port of the broker's client listener (env RDV_KAFKA_PORT; default: ${DEFAULT-VALUE}).")
+      description = "Port of the broker's client listener on 127.0.0.1.")
   int port;
 
   @Override

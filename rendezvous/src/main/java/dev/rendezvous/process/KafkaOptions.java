@@ -1,45 +1,42 @@
 package dev.rendezvous.process;
 
-import dev.rendezvous.common.Topics;
-import dev.rendezvous.kafka.KafkaTopics;
-import java.util.List;
 import picocli.CommandLine.Option;
 
-/** Where the Kafka cluster is and how the topics a process needs are created if missing. */
+/** Where the Kafka cluster is, and the shape of the topics a process creates when they are missing. */
 public final class KafkaOptions {
 
-  @Option(names = "--bootstrap-servers", defaultValue = "${env:RDV_BOOTSTRAP_SERVERS:-127.0.0.1:9092}",
-      description = "Kafka bootstrap servers (env RDV_BOOTSTRAP_SERVERS; default: ${DEFAULT-VALUE}).")
+  /** The cluster a component process uses when none is given. */
+  public static final String DEFAULT_BOOTSTRAP_SERVERS = "127.0.0.1:9092";
+
+  @Option(names = "--bootstrap-servers", defaultValue = "${env:RDV_BOOTSTRAP_SERVERS}",
+      description = "Kafka bootstrap servers. Unset: " + DEFAULT_BOOTSTRAP_SERVERS + " for a component process; "
+          + "`up` starts its embedded broker instead.")
   String bootstrapServers;
 
   @Option(names = "--partitions", defaultValue = "${env:RDV_PARTITIONS:-4}",
-      description = "Partitions of each topic this process creates when missing; existing topics must have "
-          + "this many (env RDV_PARTITIONS; default: ${DEFAULT-VALUE}).")
+      description = "Partitions of each topic this process creates when missing; topics that exist must have "
+          + "this many (input and scores are co-partitioned; the results topics need one per proxy).")
   int partitions;
 
   @Option(names = "--replication-factor", defaultValue = "${env:RDV_REPLICATION_FACTOR:-1}",
-      description = "Replication factor of topics this process creates (env RDV_REPLICATION_FACTOR; "
-          + "default: ${DEFAULT-VALUE}).")
+      description = "Replication factor of the topics this process creates; 3 on a real cluster.")
   short replicationFactor;
 
-  @Option(names = "--metrics-port", defaultValue = "${env:RDV_METRICS_PORT:--1}",
-      description = "Port of this process's GET /metrics (Prometheus text format), e.g. 9404; -1 (the default) turns it off, 0 picks a free "
-          + "one. The proxy serves /metrics on its own HTTP port instead (env RDV_METRICS_PORT; default: "
-          + "${DEFAULT-VALUE}).")
-  int metricsPort;
-
-  @Option(names = "--metrics-host", defaultValue = "${env:RDV_METRICS_HOST:-127.0.0.1}",
-      description = "Address of /metrics; 0.0.0.0 in a container (env RDV_METRICS_HOST; default: ${DEFAULT-VALUE}).")
-  String metricsHost;
-
+  /** The cluster given, or {@value #DEFAULT_BOOTSTRAP_SERVERS}. */
   public String bootstrapServers() {
-    return bootstrapServers;
+    return given() ? bootstrapServers : DEFAULT_BOOTSTRAP_SERVERS;
   }
 
-  /** Creates the input, scores and results topics of the problem unless they exist with the same partitions. */
-  void ensureTopics(String problem) {
-    Topics t = Topics.of(problem);
-    KafkaTopics.ensure(bootstrapServers, List.of(t.input(), t.scores(), t.results(), t.outcomes()), partitions,
-        replicationFactor);
+  /** Whether a cluster was given (option or variable); {@code up} starts its own broker otherwise. */
+  public boolean given() {
+    return bootstrapServers != null && !bootstrapServers.isBlank();
+  }
+
+  public int partitions() {
+    return partitions;
+  }
+
+  public short replicationFactor() {
+    return replicationFactor;
   }
 }

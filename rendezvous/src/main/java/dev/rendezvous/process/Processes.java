@@ -1,5 +1,7 @@
 package dev.rendezvous.process;
 
+import dev.rendezvous.metrics.Metrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -9,6 +11,35 @@ final class Processes {
 
   private Processes() {}
 
+  /** The work of one component command: start components into the assembly. */
+  interface Start {
+    /** Starts the components and returns the text of the READY line. */
+    String into(Assembly assembly) throws Exception;
+  }
+
+  /**
+   * Runs one component process: assembles what {@code start} starts, waits until every consumer owns its
+   * partitions, serves {@code /metrics} where {@code metricsOptions} says (null: the component serves it itself),
+   * prints {@code READY <what>} and blocks until the JVM is asked to stop, then stops everything.
+   */
+  static int run(KafkaOptions kafka, MetricsOptions metricsOptions, Start start) throws Exception {
+    PrometheusMeterRegistry metrics = Metrics.newRegistry();
+    Assembly assembly = new Assembly(kafka.bootstrapServers(), kafka.partitions(), kafka.replicationFactor(), metrics);
+    String what;
+    AutoCloseable server;
+    try {
+      what = start.into(assembly);
+      assembly.awaitAssigned();
+      server = metricsOptions == null ? null : metricsOptions.serve(metrics);
+    } catch (Exception e) {
+      assembly.close();
+      Metrics.close(metrics);
+      throw e;
+    }
+    ready(what);
+    return runUntilStopped(() -> Metrics.close(metrics), server, assembly);
+  }
+
   /**
    * Prints {@code READY <what>} on standard output. Scripts and tests that start a process wait for this
    * line; logs go to standard error, so it is the only thing a component writes to standard output.
@@ -16,34 +47,6 @@ final class Processes {
   static void ready(String what) {
     System.out.println("READY " + what);
     System.out.flush();
-  }
-
-  /**
-   * Puts this process's schedules in force the way every process of a deployment agrees on them: through each
-   * problem's schedule log. The files are validated and their problems' topics created when missing; a file
-   * seeds its problem's log only when the log is empty (otherwise the version in force stays, and a file that
-   * differs from it is logged), then the process follows the log, so edits applied anywhere later reach it too.
-   */
-  static dev.rendezvous.rollout.ScheduleControl followSchedules(KafkaOptions kafka, java.nio.file.Path dir,
-      dev.rendezvous.schedule.ScheduleRegistry registry) throws Exception {
-    String bootstrapServers = kafka.bootstrapServers();
-    java.util.Set<String> problems = new java.util.TreeSet<>();
-    dev.rendezvous.embedded.EmbeddedSystem.loadSchedules(dir).forEach(s -> problems.add(s.problem()));
-    problems.forEach(kafka::ensureTopics);
-    dev.rendezvous.rollout.ScheduleControl control = new dev.rendezvous.rollout.ScheduleControl(bootstrapServers,
-        problems, registry, List.of(), dev.rendezvous.common.Clock.SYSTEM,
-        dev.rendezvous.rollout.ScheduleControl.DEFAULT_RECENT_MS).start();
-    control.seedFrom(dir);
-    return control;
-  }
-
-  /**
-   * Serves the registry on {@code GET /metrics} at the port (0 = any free port), or returns null when the port
-   * is negative (metrics off).
-   */
-  static dev.rendezvous.metrics.MetricsServer metrics(io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry,
-      String host, int port) throws java.io.IOException {
-    return port < 0 ? null : dev.rendezvous.metrics.MetricsServer.start(registry, host, port);
   }
 
   /** Blocks until the JVM is asked to stop, then closes the resources in reverse order and returns 0. */

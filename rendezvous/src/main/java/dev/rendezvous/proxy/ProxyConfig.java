@@ -20,19 +20,8 @@ public record ProxyConfig(
     return new ProxyConfig("127.0.0.1", 8080, 1 << 20, randomId(), 0, bootstrapServers);
   }
 
-  public ProxyConfig withPort(int newPort) {
-    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, bootstrapServers);
-  }
-
-  public ProxyConfig withHost(String newHost) {
-    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, bootstrapServers);
-  }
-
-  public ProxyConfig withBodyLimit(long bytes) {
-    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, bootstrapServers);
-  }
-
-  private static String randomId() {
+  /** A random proxy id: eight characters of base 36. */
+  public static String randomId() {
     return Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
   }
 }

@@ -60,12 +60,14 @@ class ObservabilityIT {
   @BeforeAll
   static void startSystemPrometheusAndLoad() throws Exception {
     PrometheusServer.binary(); // fail first, and clearly, when it is missing
-    system = EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve("data"), REPO.resolve("schedules"),
-        EmbeddedSystem.loadRunners(List.of(REPO.resolve("model-runners/config"), REPO.resolve("canary/config"))),
-        "127.0.0.1", 0, null, 2, true, 40).withMonitorWindows(200, 100, 100)
-        // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls
-        // the system and the load piles up (AdmissionEndToEndIT covers admission).
-        .withAdmission(TestSystems.PERMISSIVE));
+    List<String> args = new ArrayList<>(List.of("--data", dir.resolve("data").toString(), "--schedules",
+        REPO.resolve("schedules").toString(), "--runners", REPO.resolve("model-runners/config") + ","
+            + REPO.resolve("canary/config"), "--port", "0", "--partitions", "2", "--warm-up", "40",
+        "--monitor-reference-size", "200", "--monitor-window-size", "100", "--monitor-paired-window", "100"));
+    // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls the
+    // system and the load piles up (AdmissionEndToEndIT covers admission).
+    args.addAll(List.of(TestSystems.PERMISSIVE));
+    system = EmbeddedSystem.start(EmbeddedSystem.Options.parse(args.toArray(String[]::new)));
     prometheus = PrometheusServer.start(dir.resolve("prometheus"), "127.0.0.1:" + system.port());
     awaitFirstScrape();
     requestsSent = sendLoad();

@@ -54,9 +54,9 @@ class SecurityEndToEndIT {
     Path keys = Files.writeString(dir.resolve("keys"), "# test clients\n" + KEY + "\n");
     Path schedules = Files.createDirectories(dir.resolve("schedules"));
     Files.writeString(schedules.resolve(P + ".yaml"), TestSystems.schedule(P));
-    system = EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve("data"), schedules,
-        List.of(runner(P, "bc-mlp")), "127.0.0.1", 0, broker.bootstrapServers(), 2, true, 8),
-        new AccessControl(AdminToken.of(ADMIN), ApiKeys.load(keys)));
+    system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data", dir.resolve("data").toString(),
+        "--schedules", schedules.toString(), "--port", "0", "--bootstrap-servers", broker.bootstrapServers(),
+        "--partitions", "2", "--warm-up", "8"), List.of(runner(P, "bc-mlp")), new AccessControl(AdminToken.of(ADMIN), ApiKeys.load(keys)));
   }
 
   @AfterAll

@@ -3,7 +3,6 @@ package dev.rendezvous.embedded;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.kafka.EmbeddedKafka;
-import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.runner.RunnerConfig;
 import java.io.IOException;
 import java.net.URI;
@@ -61,7 +60,7 @@ public final class TestSystems {
 
   static EmbeddedSystem start(EmbeddedKafka broker, Path dir, String problem, boolean rendezvous,
       List<RunnerConfig> runners) throws Exception {
-    return start(broker, dir, problem, rendezvous, runners, AdmissionConfig.defaults());
+    return start(broker, dir, problem, rendezvous, runners, new String[0]);
   }
 
   /**
@@ -70,15 +69,19 @@ public final class TestSystems {
    * refusal when the shared machine stalls the system and the load piles up; AdmissionEndToEndIT covers
    * admission itself.
    */
-  static final AdmissionConfig PERMISSIVE = new AdmissionConfig("gradient2", 100_000, 100_000, 100_000, 60_000,
-      60_000, 10, 1, AdmissionConfig.defaults().guardMarginMs(), AdmissionConfig.defaults().adminThreads());
+  static final String[] PERMISSIVE = {"--admission-initial-limit", "100000", "--admission-min-limit", "100000",
+      "--admission-max-limit", "100000", "--admission-lag-target-ms", "60000", "--admission-lag-interval-ms", "60000"};
 
+  /** A system of the problem on the shared broker; {@code more} are further options of {@code up}. */
   static EmbeddedSystem start(EmbeddedKafka broker, Path dir, String problem, boolean rendezvous,
-      List<RunnerConfig> runners, AdmissionConfig admission) throws Exception {
+      List<RunnerConfig> runners, String... more) throws Exception {
     Path schedules = Files.createDirectories(dir.resolve(problem + "-schedules"));
     Files.writeString(schedules.resolve(problem + ".yaml"), schedule(problem));
-    return EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve(problem), schedules, runners,
-        "127.0.0.1", 0, broker.bootstrapServers(), 2, rendezvous, 24).withAdmission(admission));
+    List<String> args = new ArrayList<>(List.of("--data", dir.resolve(problem).toString(), "--schedules",
+        schedules.toString(), "--port", "0", "--bootstrap-servers", broker.bootstrapServers(), "--partitions", "2",
+        "--warm-up", "24", rendezvous ? "--rendezvous" : "--no-rendezvous"));
+    args.addAll(List.of(more));
+    return EmbeddedSystem.start(EmbeddedSystem.Options.parse(args.toArray(String[]::new)), runners);
   }
 
   /** Held-out rows of the data set and each model's reference prediction for them. */

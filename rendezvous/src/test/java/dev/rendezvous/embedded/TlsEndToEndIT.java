@@ -49,9 +49,10 @@ class TlsEndToEndIT {
     Files.writeString(schedules.resolve(P + ".yaml"), TestSystems.schedule(P));
     String admin = "admin-token-of-the-tls-test-00001";
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir.resolve("broker"), 0);
-        EmbeddedSystem system = EmbeddedSystem.start(new EmbeddedSystem.Options(dir.resolve("data"), schedules,
-            List.of(runner(P, "bc-mlp")), "127.0.0.1", 0, broker.bootstrapServers(), 2, true, 8),
-            new AccessControl(AdminToken.of(admin), ApiKeys.open(), tls))) {
+        EmbeddedSystem system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data",
+            dir.resolve("data").toString(), "--schedules", schedules.toString(), "--port", "0",
+            "--bootstrap-servers", broker.bootstrapServers(), "--partitions", "2", "--warm-up", "8"),
+            List.of(runner(P, "bc-mlp")), new AccessControl(AdminToken.of(admin), ApiKeys.open(), tls))) {
       assertThat(system.url()).startsWith("https://127.0.0.1:");
       HttpClient https = HttpClient.newBuilder().sslContext(Tls.trusting(cert)).build();
       HttpResponse<String> live = https.send(HttpRequest.newBuilder(URI.create(system.url() + "/v2/health/live"))

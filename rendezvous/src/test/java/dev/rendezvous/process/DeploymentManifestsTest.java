@@ -256,10 +256,24 @@ class DeploymentManifestsTest {
       return best;
     }
 
-    /** The source of the command's class: variables it reads with System.getenv are named there. */
+    /**
+     * The sources of the command's class and of its options classes: variables it reads by name (the admin token
+     * of the environment, for one) are named there.
+     */
     String commandSource() throws IOException {
-      Class<?> type = command.commandSpec().userObject().getClass();
-      return Files.readString(REPO.resolve("rendezvous/src/main/java/" + type.getName().replace('.', '/') + ".java"));
+      StringBuilder out = new StringBuilder();
+      List<CommandLine.Model.CommandSpec> specs = new ArrayList<>(List.of(command.commandSpec()));
+      for (int i = 0; i < specs.size(); i++) {
+        specs.addAll(specs.get(i).mixins().values());
+        String file = specs.get(i).userObject().getClass().getName().replaceFirst("\\$.*", "").replace('.', '/')
+            + ".java";
+        try (Stream<Path> modules = Files.list(REPO)) {
+          for (Path source : modules.map(m -> m.resolve("src/main/java").resolve(file)).filter(Files::exists).toList()) {
+            out.append(Files.readString(source));
+          }
+        }
+      }
+      return out.toString();
     }
   }
 
@@ -456,8 +470,12 @@ class DeploymentManifestsTest {
   @Test
   void every_rdv_variable_the_manifests_set_is_read_by_the_code_and_each_container_reads_its_own() throws IOException {
     StringBuilder sources = new StringBuilder();
-    for (String module : List.of("common", "model-runners", "decoy", "canary", "rendezvous")) {
-      try (Stream<Path> files = Files.walk(REPO.resolve(module).resolve("src/main/java"))) {
+    List<Path> modules;
+    try (Stream<Path> dirs = Files.list(REPO)) {
+      modules = dirs.map(m -> m.resolve("src/main/java")).filter(Files::isDirectory).toList();
+    }
+    for (Path module : modules) {
+      try (Stream<Path> files = Files.walk(module)) {
         for (Path f : files.filter(p -> p.toString().endsWith(".java")).toList()) {
           sources.append(Files.readString(f));
         }

@@ -5,18 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import org.junit.jupiter.api.Test;
 
-class ProxyCommandTest {
+class ProxyOptionsTest {
 
   @Test
   void a_results_partition_is_a_number_or_the_ordinal_of_a_stateful_set_pod() {
-    assertThat(ProxyCommand.resultsPartition("3", "anything")).isEqualTo(3);
-    assertThat(ProxyCommand.resultsPartition("ordinal", "proxy-0")).isZero();
-    assertThat(ProxyCommand.resultsPartition("ordinal", "rendezvous-proxy-12")).isEqualTo(12);
+    assertThat(ProxyOptions.resultsPartition("3", "anything")).isEqualTo(3);
+    assertThat(ProxyOptions.resultsPartition("ordinal", "proxy-0")).isZero();
+    assertThat(ProxyOptions.resultsPartition("ordinal", "rendezvous-proxy-12")).isEqualTo(12);
   }
 
   @Test
   void ordinal_on_a_host_name_without_one_says_what_is_wrong() {
-    assertThatThrownBy(() -> ProxyCommand.resultsPartition("ordinal", "proxy-7f9c8d-abcde"))
+    assertThatThrownBy(() -> ProxyOptions.resultsPartition("ordinal", "proxy-7f9c8d-abcde"))
         .hasMessageContaining("proxy-7f9c8d-abcde").hasMessageContaining("-<number>");
   }
 }

@@ -1,4 +1,4 @@
-package dev.rendezvous.decoy;
+package dev.rendezvous.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,11 +7,17 @@ import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
+import dev.rendezvous.decoy.ArchiveLayout;
+import dev.rendezvous.decoy.ArchiveReader;
+import dev.rendezvous.decoy.ArchivedRecord;
+import dev.rendezvous.decoy.Kind;
+import dev.rendezvous.embedded.TestSystems;
 import dev.rendezvous.kafka.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -132,10 +138,12 @@ class DecoyCrashIT {
 
   private Process startDecoy(String bootstrap, Path archive) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Path schedules = Files.createDirectories(dir.resolve("schedules"));
+    Files.writeString(schedules.resolve(PROBLEM + ".yaml"), TestSystems.schedule(PROBLEM));
     Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), DecoyMain.class.getName(),
-        "--bootstrap-servers", bootstrap, "--problem", PROBLEM, "--archive", archive.toString(),
-        "--flush-interval-ms", "20")
+        "-Djava.io.tmpdir=" + System.getProperty("java.io.tmpdir"), "dev.rendezvous.Main", "decoy",
+        "--bootstrap-servers", bootstrap, "--partitions", "2", "--schedules", schedules.toString(),
+        "--archive", archive.toString(), "--archive-flush-interval-ms", "20")
         .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("decoy.log").toFile()))
         .start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -146,7 +154,7 @@ class DecoyCrashIT {
         return null;
       }
     }).get(90, TimeUnit.SECONDS);
-    assertThat(line).as("decoy start-up; see " + dir.resolve("decoy.log")).isEqualTo("decoy ready");
+    assertThat(line).as("decoy start-up; see " + dir.resolve("decoy.log")).isEqualTo("READY decoy " + archive);
     return p;
   }
 
