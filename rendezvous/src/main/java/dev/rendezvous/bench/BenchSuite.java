@@ -1,7 +1,7 @@
 package dev.rendezvous.bench;
 
 import dev.rendezvous.embedded.EmbeddedSystem;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.process.Assembly;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.schedule.ScheduleLoader;

@@ -8,7 +8,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.decoy.Decoy;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.process.AdmissionOptions;

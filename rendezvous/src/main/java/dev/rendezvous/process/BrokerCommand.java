@@ -1,6 +1,6 @@
 package dev.rendezvous.process;
 
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

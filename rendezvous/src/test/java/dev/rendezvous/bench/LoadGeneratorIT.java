@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.schedule.ScheduleLoader;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.proxy.AdminExecutor;
 import dev.rendezvous.proxy.AdmissionConfig;
 import io.micrometer.core.instrument.Gauge;

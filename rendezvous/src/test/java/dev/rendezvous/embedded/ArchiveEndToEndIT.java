@@ -17,7 +17,7 @@ import dev.rendezvous.decoy.ArchivedRecord;
 import dev.rendezvous.decoy.Kind;
 import dev.rendezvous.decoy.Replay;
 import dev.rendezvous.embedded.TestSystems.Response;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.runner.RunnerConfig;
 import java.net.http.HttpClient;
 import java.nio.file.Files;

@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.embedded.TestSystems.Response;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
 import java.util.List;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.runner.HostedModel;
 import java.net.URI;
 import java.net.http.HttpClient;

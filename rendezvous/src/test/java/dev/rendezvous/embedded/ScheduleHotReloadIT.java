@@ -11,7 +11,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Result;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.embedded.TestSystems.Response;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;

@@ -9,7 +9,7 @@ import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.rollout.AppliedSchedule;
 import dev.rendezvous.rollout.ScheduleFollower;
 import dev.rendezvous.rollout.ScheduleLog;

@@ -2,7 +2,7 @@ package dev.rendezvous.embedded;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.runner.RunnerConfig;
 import java.io.IOException;
 import java.net.URI;

@@ -11,7 +11,7 @@ import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.auth.Tls;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;

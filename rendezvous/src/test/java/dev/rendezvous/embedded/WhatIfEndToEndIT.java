@@ -9,7 +9,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.Main;
 import dev.rendezvous.common.Arrival;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.rollout.RecordedTraffic;
 import dev.rendezvous.rollout.WhatIf;
 import dev.rendezvous.runner.HostedModel;

@@ -12,7 +12,7 @@ import dev.rendezvous.decoy.ArchiveReader;
 import dev.rendezvous.decoy.ArchivedRecord;
 import dev.rendezvous.decoy.Kind;
 import dev.rendezvous.embedded.TestSystems;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

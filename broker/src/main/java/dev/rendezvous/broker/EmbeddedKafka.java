@@ -1,4 +1,4 @@
-package dev.rendezvous.kafka;
+package dev.rendezvous.broker;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
