@@ -3,14 +3,14 @@ package dev.rendezvous.embedded;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.broker.EmbeddedKafka;
+import dev.rendezvous.canary.ScoreMonitor;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.decoy.Decoy;
-import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.metrics.Metrics;
-import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.process.AdmissionOptions;
 import dev.rendezvous.process.Assembly;
 import dev.rendezvous.process.DecoyOptions;
@@ -44,9 +44,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * Everything in one process: an embedded Kafka broker (unless an external cluster is given) and every component

@@ -1,13 +1,13 @@
 package dev.rendezvous.process;
 
 import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.canary.MonitorConfig;
+import dev.rendezvous.canary.ScoreMonitor;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.decoy.Decoy;
 import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.kafka.KafkaTopics;
-import dev.rendezvous.monitor.MonitorConfig;
-import dev.rendezvous.monitor.ScoreMonitor;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.proxy.ProxyVerticle;

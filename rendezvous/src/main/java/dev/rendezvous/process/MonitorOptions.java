@@ -1,6 +1,6 @@
 package dev.rendezvous.process;
 
-import dev.rendezvous.monitor.MonitorConfig;
+import dev.rendezvous.canary.MonitorConfig;
 import picocli.CommandLine.Option;
 
 /** The score monitor's statistics (docs/monitor.md says why each default). */

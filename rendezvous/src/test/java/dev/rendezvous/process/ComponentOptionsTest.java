@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rendezvous.Main;
+import dev.rendezvous.canary.MonitorConfig;
 import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.embedded.EmbeddedSystem;
-import dev.rendezvous.monitor.MonitorConfig;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -22,10 +22,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * Every component is configured the same way by {@code up} and by its own command: options that fall back to

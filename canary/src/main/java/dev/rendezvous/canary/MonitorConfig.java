@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 /**
  * The score monitor's settings; every one is listed with its default and its reason in {@code docs/monitor.md}.

@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 /**
  * The chi-square distribution's upper tail, through the regularized incomplete gamma function

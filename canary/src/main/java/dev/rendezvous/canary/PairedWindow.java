@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 import java.util.Arrays;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 /**
  * The G-test (log-likelihood ratio) of homogeneity for two rows of bin counts: are both drawn from one

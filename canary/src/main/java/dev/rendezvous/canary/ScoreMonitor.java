@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;

@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 import com.tdunning.math.stats.MergingDigest;
 import java.util.Arrays;

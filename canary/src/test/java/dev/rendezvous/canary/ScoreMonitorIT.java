@@ -1,4 +1,4 @@
-package dev.rendezvous.monitor;
+package dev.rendezvous.canary;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
