@@ -21,7 +21,7 @@ import java.util.zip.GZIPOutputStream;
  * a restart; a new one is started when the current one reaches {@code maxBytes}, is {@code maxAgeMs} old,
  * or its hour has ended. Not thread-safe: the decoy calls it from its one thread.
  */
-final class SegmentWriter implements AutoCloseable {
+public final class SegmentWriter implements AutoCloseable {
 
   private final ArchiveLayout layout;
   private final String problem;
@@ -38,7 +38,7 @@ final class SegmentWriter implements AutoCloseable {
   private GZIPOutputStream member;
   private int segmentsOpened;
 
-  SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
+  public SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
       Clock clock) {
     this.layout = layout;
     this.problem = problem;
@@ -50,7 +50,7 @@ final class SegmentWriter implements AutoCloseable {
   }
 
   /** Adds a line to the open member; it is durable only after the next {@link #sync()}. */
-  void append(byte[] line) throws IOException {
+  public void append(byte[] line) throws IOException {
     if (channel == null) {
       open();
     }

@@ -1,4 +1,4 @@
-package dev.rendezvous.decoy;
+package dev.rendezvous.tools;
 
 import java.time.Instant;
 import java.time.LocalDate;

@@ -1,4 +1,4 @@
-package dev.rendezvous.decoy;
+package dev.rendezvous.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -8,6 +8,10 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
+import dev.rendezvous.decoy.ArchiveLayout;
+import dev.rendezvous.decoy.ArchivedRecord;
+import dev.rendezvous.decoy.Kind;
+import dev.rendezvous.decoy.SegmentWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;

@@ -1,4 +1,4 @@
-package dev.rendezvous.decoy;
+package dev.rendezvous.tools;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,6 +7,10 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Outcome;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
+import dev.rendezvous.decoy.ArchiveLayout;
+import dev.rendezvous.decoy.ArchiveReader;
+import dev.rendezvous.decoy.ArchivedRecord;
+import dev.rendezvous.decoy.Kind;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -8,36 +8,33 @@ import dev.rendezvous.bench.BenchSuiteOptions;
 import dev.rendezvous.bench.CodecTiming;
 import dev.rendezvous.bench.LoadGenerator;
 import dev.rendezvous.bench.OnnxTiming;
-import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.decoy.ArchiveLayout;
-import dev.rendezvous.decoy.TimeArg;
-import dev.rendezvous.decoy.TrainingSetExport;
 import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.process.BrokerCommand;
 import dev.rendezvous.process.ConfigurationDoc;
-import dev.rendezvous.process.Environment;
 import dev.rendezvous.process.DecoyCommand;
+import dev.rendezvous.process.Environment;
 import dev.rendezvous.process.MonitorCommand;
 import dev.rendezvous.process.ProxyCommand;
 import dev.rendezvous.process.RendezvousCommand;
 import dev.rendezvous.process.RunnerCommand;
-import dev.rendezvous.rollout.ScheduleCli;
-import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.tools.ExportCommand;
+import dev.rendezvous.tools.ReplayCommand;
+import dev.rendezvous.tools.ScheduleCli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /** The {@code bin/rendezvous} command line. */
 @Command(name = "rendezvous", mixinStandardHelpOptions = true, version = "rendezvous 0.1.0-SNAPSHOT",
     description = "Latency-tiered model serving over Apache Kafka.",
     // Everything in one process (up), or each component on its own (see docs/processes.md).
-    subcommands = {Main.Up.class, ScheduleCli.class, Main.Export.class, Main.Replay.class, Main.Bench.class,
+    subcommands = {Main.Up.class, ScheduleCli.class, ExportCommand.class, ReplayCommand.class, Main.Bench.class,
         BrokerCommand.class, ProxyCommand.class, RendezvousCommand.class, RunnerCommand.class, DecoyCommand.class,
         MonitorCommand.class, Main.ConfigurationDocCommand.class})
 public final class Main implements Runnable {
@@ -159,7 +156,7 @@ public final class Main implements Runnable {
       List<String> bodies = LoadGenerator.bodiesFromRows(reference.get("rows"), "features", "FP32");
       if (suite || suiteOptions.quick()) {
         Path report = BenchSuite.run(suiteOptions.settings(Path.of("."),
-            rates, durationSeconds * 1000L, fixedRate, maxModels, connections, out), bodies);
+            rates, durationSeconds * 1000L, fixedRate, maxModels, connections, out), bodies, EmbeddedSystem.forBenchmarks());
         System.out.println("Report: " + report);
         return 0;
       }
@@ -207,110 +204,5 @@ public final class Main implements Runnable {
       }
       return 0;
     }
-  }
-
-  @Command(name = "export", mixinStandardHelpOptions = true,
-      description = "Write a training set: one row per archived request of PROBLEM received in [--since, --until), "
-          + "with its inputs, every model's scores (replayed ones as <model>@replay) and its outcome.")
-  static final class Export implements Callable<Integer> {
-
-    @CommandLine.Parameters(index = "0", paramLabel = "PROBLEM", description = "The served problem.")
-    String problem;
-
-    @Option(names = "--since", defaultValue = "1970-01-01",
-        description = "First time included: 2026-11-25T15:00:00Z, 2026-11-25T15:00 (UTC), 2026-11-25, now, -2h, "
-            + "-7d (default: ${DEFAULT-VALUE}).")
-    String since;
-
-    @Option(names = "--until", defaultValue = "now", description = "First time excluded (default: ${DEFAULT-VALUE}).")
-    String until;
-
-    @Option(names = "--out", required = true, description = "The file to write.")
-    Path out;
-
-    @Option(names = "--format", defaultValue = "csv",
-        description = "csv or jsonl (default: ${DEFAULT-VALUE}).")
-    String format;
-
-    @Option(names = "--archive", defaultValue = "data/archive",
-        description = "The decoy's archive (default: ${DEFAULT-VALUE}, as `up --data data` writes it).")
-    Path archive;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() {
-      long now = Clock.SYSTEM.nowMicros();
-      TrainingSetExport.Format f = switch (format.toLowerCase(java.util.Locale.ROOT)) {
-        case "csv" -> TrainingSetExport.Format.CSV;
-        case "jsonl", "json-lines" -> TrainingSetExport.Format.JSONL;
-        default -> throw new CommandLine.ParameterException(spec.commandLine(),
-            "--format must be csv or jsonl, not " + format);
-      };
-      ArchiveLayout layout = archiveOf(spec, archive, problem);
-      TrainingSetExport.Summary s = TrainingSetExport.export(layout, problem, time(spec, since, now),
-          time(spec, until, now), out, f, System.err);
-      System.out.println(s.rows() + " rows (" + s.withOutcome() + " with an outcome), models " + s.models()
-          + ", written to " + s.file());
-      return 0;
-    }
-  }
-
-  @Command(name = "replay", mixinStandardHelpOptions = true,
-      description = "Score PROBLEM's archived inputs offline with the model of a runner configuration and write "
-          + "the scores beside the recorded ones (<archive>/<problem>/replay/), where export finds them.")
-  static final class Replay implements Callable<Integer> {
-
-    @CommandLine.Parameters(index = "0", paramLabel = "PROBLEM", description = "The served problem.")
-    String problem;
-
-    @Option(names = "--model", required = true, description = "A runner configuration file (YAML).")
-    Path model;
-
-    @Option(names = "--since", defaultValue = "1970-01-01", description = "First time included (default: ${DEFAULT-VALUE}).")
-    String since;
-
-    @Option(names = "--until", defaultValue = "now", description = "First time excluded (default: ${DEFAULT-VALUE}).")
-    String until;
-
-    @Option(names = "--archive", defaultValue = "data/archive",
-        description = "The decoy's archive (default: ${DEFAULT-VALUE}).")
-    Path archive;
-
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
-    @Override
-    public Integer call() throws Exception {
-      long now = Clock.SYSTEM.nowMicros();
-      RunnerConfig candidate;
-      try {
-        candidate = RunnerConfig.load(model);
-      } catch (IllegalArgumentException e) {
-        throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-      }
-      dev.rendezvous.decoy.Replay.Summary s = dev.rendezvous.decoy.Replay.run(archiveOf(spec, archive, problem),
-          problem, candidate, time(spec, since, now), time(spec, until, now), Clock.SYSTEM, System.err);
-      System.out.println(s.scored() + " requests scored, " + s.errors() + " errors, written to " + s.file());
-      return s.errors() == 0 ? 0 : 1;
-    }
-  }
-
-  private static long time(CommandLine.Model.CommandSpec spec, String text, long nowUs) {
-    try {
-      return TimeArg.parseMicros(text, nowUs);
-    } catch (IllegalArgumentException e) {
-      throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-    }
-  }
-
-  private static ArchiveLayout archiveOf(CommandLine.Model.CommandSpec spec, Path archive, String problem) {
-    ArchiveLayout layout = new ArchiveLayout(archive);
-    if (!java.nio.file.Files.isDirectory(layout.problemDir(problem))) {
-      throw new CommandLine.ParameterException(spec.commandLine(), "no archive of problem '" + problem + "' in "
-          + archive.toAbsolutePath() + " (see --archive)");
-    }
-    return layout;
   }
 }

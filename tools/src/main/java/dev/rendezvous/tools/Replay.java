@@ -1,10 +1,14 @@
-package dev.rendezvous.decoy;
+package dev.rendezvous.tools;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
+import dev.rendezvous.decoy.ArchiveLayout;
+import dev.rendezvous.decoy.ArchiveReader;
+import dev.rendezvous.decoy.ArchivedRecord;
+import dev.rendezvous.decoy.Kind;
 import dev.rendezvous.runner.OnnxModel;
 import dev.rendezvous.runner.RunnerConfig;
 import java.io.BufferedOutputStream;

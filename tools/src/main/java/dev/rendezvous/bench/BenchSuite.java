@@ -1,8 +1,6 @@
 package dev.rendezvous.bench;
 
-import dev.rendezvous.embedded.EmbeddedSystem;
 import dev.rendezvous.broker.EmbeddedKafka;
-import dev.rendezvous.process.Assembly;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.schedule.ScheduleLoader;
 import io.vertx.core.http.HttpMethod;
@@ -89,13 +87,35 @@ public final class BenchSuite {
     return (int) Math.min(MAX_CONNECTIONS, Math.max(least, Math.ceil(rate / 2)));
   }
 
-  public static Path run(Settings s, List<String> bodies) throws Exception {
+  /**
+   * Starts a full rendezvous system for a measurement: the launcher's embedded system, which the command that
+   * runs the suite provides (the benchmark tools do not depend on the launcher).
+   */
+  @FunctionalInterface
+  public interface Systems {
+    /**
+     * Starts a system that serves the schedules of {@code schedulesDir} with these runners on the broker at
+     * {@code bootstrapServers}, keeping its data under {@code dataDir}, warmed up with this many requests.
+     */
+    Running start(Path dataDir, Path schedulesDir, List<RunnerConfig> runners, String bootstrapServers,
+        int warmUpRequests) throws Exception;
+  }
+
+  /** A started system: where it serves, and how it stops. */
+  public record Running(String url, AutoCloseable stop) implements AutoCloseable {
+    @Override
+    public void close() throws Exception {
+      stop.close();
+    }
+  }
+
+  public static Path run(Settings s, List<String> bodies, Systems systems) throws Exception {
     Path data = Files.createTempDirectory("rdv-bench");
     Path schedules = Files.createDirectories(data.resolve("schedules"));
     String demoSchedule = Files.readString(s.root().resolve("schedules/breast-cancer.yaml"));
     var demo = ScheduleLoader.parse(demoSchedule, "breast-cancer.yaml");
     double slaMs = demo.deadlineMs();
-    List<RunnerConfig> demoRunners = Assembly.loadRunners(List.of(s.root().resolve("model-runners/config"),
+    List<RunnerConfig> demoRunners = RunnerConfig.loadAll(List.of(s.root().resolve("model-runners/config"),
         s.root().resolve("canary/config"))).stream().filter(r -> r.problem().equals(demo.problem())).toList();
     FanOutRelay.Shape shape = s.shape() != null ? s.shape().withRunners(demoRunners.size())
         : FanOutRelay.Shape.embeddedDefault(demoRunners.size());
@@ -112,7 +132,7 @@ public final class BenchSuite {
           FanOutRelay fanOutSystem = FanOutRelay.start(broker.bootstrapServers(), 4, shape);
           DirectOnnxServer directSystem = DirectOnnxServer.start(
               s.root().resolve("model-runners/models/breast-cancer/bc-mlp-2.onnx"), demo.inputs());
-          EmbeddedSystem fullSystem = start(broker, schedules, "bench-full", demoSchedule, demoRunners, s)) {
+          Running fullSystem = start(systems, broker, schedules, "bench-full", demoSchedule, demoRunners, s)) {
         targets.add(new Target("bare relay", relaySystem.url(), "bench-relay"));
         targets.add(new Target("fan-out relay", fanOutSystem.url(), "bench-fanout"));
         targets.add(new Target("direct", directSystem.url(), "breast-cancer"));
@@ -197,7 +217,7 @@ public final class BenchSuite {
       List<Scenario> faultScenarios = List.of(
           new Scenario("champion slowed", "bench-slowed", demoSchedule, slowed),
           new Scenario("champion stopped", "bench-stopped", demoSchedule, stopped));
-      List<Measurement> faults = runScenarios(broker, schedules, faultScenarios, bodies, s, slaMs, notes);
+      List<Measurement> faults = runScenarios(systems, broker, schedules, faultScenarios, bodies, s, slaMs, notes);
       all.addAll(faults);
       body.append(String.format(Locale.ROOT, "## Faults at %s req/s%n%nFirst row: bc-mlp slowed by 30 ms + an "
           + "exponential delay with mean 10 ms per batch (fault injection in its runner configuration). Second row: "
@@ -218,7 +238,7 @@ public final class BenchSuite {
             .replace("accept: [bc-mlp, bc-gbt]", "accept: [m1, m2]");
         modelScenarios.add(new Scenario(n + (n == 1 ? " model" : " models"), "bench-models-" + n, schedule, runners));
       }
-      List<Measurement> models = runScenarios(broker, schedules, modelScenarios, bodies, s, slaMs, notes);
+      List<Measurement> models = runScenarios(systems, broker, schedules, modelScenarios, bodies, s, slaMs, notes);
       all.addAll(models);
       body.append(String.format(Locale.ROOT, "## 1 to %d models at %s req/s%n%nn copies of bc-logreg under ids "
           + "m1..mn, each with its own consumer group (so every one scores every request); m1 is the champion.%n%n",
@@ -261,13 +281,13 @@ public final class BenchSuite {
         fmt(s.metricsRate()), s.metricsMs() / 1000.0, s.floodWorkers(), s.floodMs() / 1000.0, slaMs);
   }
 
-  private static List<Measurement> runScenarios(EmbeddedKafka broker, Path schedules, List<Scenario> scenarios,
-      List<String> bodies, Settings s, double slaMs, StringBuilder notes) throws Exception {
+  private static List<Measurement> runScenarios(Systems systems, EmbeddedKafka broker, Path schedules,
+      List<Scenario> scenarios, List<String> bodies, Settings s, double slaMs, StringBuilder notes) throws Exception {
     List<Measurement> out = new ArrayList<>();
     for (RunPlan.Step<Scenario> step : RunPlan.alternating(scenarios, s.repetitions())) {
       Scenario sc = step.system();
       String p = sc.problem() + "-r" + step.repetition();
-      try (EmbeddedSystem sys = start(broker, schedules, p, sc.schedule(), sc.runners(), s)) {
+      try (Running sys = start(systems, broker, schedules, p, sc.schedule(), sc.runners(), s)) {
         JitWarmUp.Result warm = JitWarmUp.run(s.scenarioWarmUp(), ms -> LoadGenerator.run(new LoadGenerator.Settings(
             sys.url(), p, bodies, s.warmUpRate(), ms, slaMs, connectionsFor(s.warmUpRate(), s.connections()))));
         notes.append("- Warm-up of ").append(sc.name()).append(", run ").append(step.repetition()).append(": ")
@@ -278,16 +298,14 @@ public final class BenchSuite {
     return out;
   }
 
-  private static EmbeddedSystem start(EmbeddedKafka broker, Path schedules, String problem, String scheduleText,
+  private static Running start(Systems systems, EmbeddedKafka broker, Path schedules, String problem, String scheduleText,
       List<RunnerConfig> runners, Settings s) throws Exception {
     Path dir = Files.createDirectories(schedules.resolve(problem));
     Files.writeString(dir.resolve(problem + ".yaml"),
         scheduleText.replaceFirst("(?m)^problem: .*$", "problem: " + problem));
     List<RunnerConfig> own = runners.stream().map(r -> r.withProblem(problem)).toList();
-    return EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data", schedules.resolve(problem + "-data").toString(),
-        "--schedules", dir.toString(), "--port", "0", "--bootstrap-servers", broker.bootstrapServers(),
-        "--partitions", "4", "--warm-up", Integer.toString(s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS)),
-        own);
+    return systems.start(schedules.resolve(problem + "-data"), dir, own, broker.bootstrapServers(),
+        s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS);
   }
 
   private static Measurement measure(String name, String url, String problem, List<String> bodies, double rate,

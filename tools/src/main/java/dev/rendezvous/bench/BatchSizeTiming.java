@@ -20,7 +20,7 @@ import org.HdrHistogram.Histogram;
  * cost divided by N, in microseconds, and the throughput one runner thread reaches at that cost, in requests per
  * second. Medians, because on a shared machine the mean measures the neighbours as much as the model.
  *
- * <p>Run: {@code java -cp "rendezvous/target/classes:rendezvous/target/lib/*" dev.rendezvous.bench.BatchSizeTiming
+ * <p>Run: {@code java -cp "launcher/target/classes:launcher/target/lib/*" dev.rendezvous.bench.BatchSizeTiming
  * [CONFIG...]} (default: the demo runner configurations).
  */
 public final class BatchSizeTiming {

@@ -107,21 +107,6 @@ public final class Assembly implements AutoCloseable {
     return problems;
   }
 
-  /** Reads every {@code *.yaml} runner configuration under the directories. */
-  public static List<RunnerConfig> loadRunners(List<Path> dirs) {
-    List<RunnerConfig> out = new ArrayList<>();
-    for (Path dir : dirs) {
-      try (Stream<Path> files = Files.walk(dir)) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
-          out.add(RunnerConfig.load(f));
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read runner configurations from " + dir, e);
-      }
-    }
-    return out;
-  }
-
   /**
    * Puts the schedule files in force the way every process of a deployment agrees on them: through each
    * problem's schedule log. A file seeds its problem's log only when the log is empty (otherwise the version in

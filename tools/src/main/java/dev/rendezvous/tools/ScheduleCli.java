@@ -1,9 +1,13 @@
-package dev.rendezvous.rollout;
+package dev.rendezvous.tools;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.auth.AdminToken;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
+import dev.rendezvous.rollout.AppliedSchedule;
+import dev.rendezvous.rollout.RecordedTraffic;
+import dev.rendezvous.rollout.ScheduleLog;
+import dev.rendezvous.rollout.WhatIf;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleException;

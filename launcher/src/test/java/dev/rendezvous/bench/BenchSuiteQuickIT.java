@@ -3,6 +3,7 @@ package dev.rendezvous.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rendezvous.common.Json;
+import dev.rendezvous.embedded.EmbeddedSystem;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -22,7 +23,7 @@ class BenchSuiteQuickIT {
     List<String> bodies = LoadGenerator.bodiesFromRows(Json.MAPPER.readTree(
         ROOT.resolve("model-runners/models/breast-cancer/reference.json").toFile()).get("rows"), "features", "FP32");
     BenchSuite.Settings quick = BenchSuite.Settings.quick(ROOT, out);
-    Path report = BenchSuite.run(quick, bodies);
+    Path report = BenchSuite.run(quick, bodies, EmbeddedSystem.forBenchmarks());
 
     String md = Files.readString(report);
     assertThat(report.getFileName().toString()).startsWith("suite-").endsWith(".md");

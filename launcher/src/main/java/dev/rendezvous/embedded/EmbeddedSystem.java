@@ -3,6 +3,7 @@ package dev.rendezvous.embedded;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.bench.BenchSuite;
 import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.canary.ScoreMonitor;
 import dev.rendezvous.common.Clock;
@@ -142,7 +143,7 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     /** The runner configurations of the {@code --runners} directories, with the runner overrides applied. */
     public List<RunnerConfig> runners() {
-      return Assembly.loadRunners(runnerDirs);
+      return RunnerConfig.loadAll(runnerDirs);
     }
   }
 
@@ -164,6 +165,16 @@ public final class EmbeddedSystem implements AutoCloseable {
     this.access = access;
     this.ownsMetrics = ownsMetrics;
     this.warmUpRequests = warmUpRequests;
+  }
+
+  /** The systems {@code bench --suite} measures: each an embedded system on the suite's own broker. */
+  public static BenchSuite.Systems forBenchmarks() {
+    return (data, schedules, runners, bootstrap, warmUp) -> {
+      EmbeddedSystem system = start(Options.parse("--data", data.toString(), "--schedules", schedules.toString(),
+          "--port", "0", "--bootstrap-servers", bootstrap, "--partitions", "4", "--warm-up",
+          Integer.toString(warmUp)), runners);
+      return new BenchSuite.Running(system.url(), system);
+    };
   }
 
   /** Starts everything the options say, with the runners of their {@code --runners} directories. */
