@@ -9,8 +9,8 @@ import dev.rendezvous.decoy.ArchiveLayout;
 import dev.rendezvous.decoy.ArchiveReader;
 import dev.rendezvous.decoy.ArchivedRecord;
 import dev.rendezvous.decoy.Kind;
-import dev.rendezvous.runner.OnnxModel;
 import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.runner.ScoringModel;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,8 +26,8 @@ import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
 /**
- * Scores a problem's archived inputs offline with a candidate model, through the same {@link OnnxModel} code
- * the live runners use, so a new model is judged on exactly the traffic production saw before it runs live.
+ * Scores a problem's archived inputs offline with a candidate model, through the same {@link ScoringModel} the
+ * live runners use (ONNX Runtime or DJL, as the candidate's configuration says, on its device), so a new model is judged on exactly the traffic production saw before it runs live.
  * The scores go to one file in {@code <archive>/<problem>/replay/}, in the archive's line format (kind
  * {@code replay}, runner id {@code replay}), where {@code rendezvous export} finds them and puts them beside
  * the recorded scores as {@code <model>@replay}. Nothing is written to Kafka.
@@ -53,7 +53,7 @@ public final class Replay {
     Path file = dir.resolve(ArchiveLayout.segmentName(Kind.REPLAY, clock.nowMicros() / 1000,
         safe(candidate.modelId()) + "-v" + safe(candidate.modelVersion())));
     long[] counts = new long[2];
-    try (OnnxModel model = new OnnxModel(candidate.model(), candidate.intraOpThreads(), candidate.interOpThreads());
+    try (ScoringModel model = ScoringModel.open(candidate);
         FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       GZIPOutputStream out = new GZIPOutputStream(new BufferedOutputStream(Channels.newOutputStream(channel), 1 << 16));
       List<InferenceRequest> batch = new ArrayList<>(candidate.batchSize());
@@ -69,7 +69,7 @@ public final class Replay {
         }
         String incompatible = model.incompatibility(request);
         if (incompatible != null) {
-          write(out, candidate, request, null, incompatible, clock, 0, counts);
+          write(out, candidate, model.device(), request, null, incompatible, clock, 0, counts);
           return;
         }
         batch.add(request);
@@ -90,7 +90,7 @@ public final class Replay {
     return new Summary(counts[0], counts[1], file);
   }
 
-  private static void score(OnnxModel model, List<InferenceRequest> batch, OutputStream out, RunnerConfig c,
+  private static void score(ScoringModel model, List<InferenceRequest> batch, OutputStream out, RunnerConfig c,
       Clock clock, long[] counts) {
     if (batch.isEmpty()) {
       return;
@@ -105,15 +105,15 @@ public final class Replay {
     }
     long inferenceUs = (System.nanoTime() - start) / 1000;
     for (int i = 0; i < batch.size(); i++) {
-      write(out, c, batch.get(i), outputs == null ? null : outputs.get(i), error, clock, inferenceUs, counts);
+      write(out, c, model.device(), batch.get(i), outputs == null ? null : outputs.get(i), error, clock, inferenceUs, counts);
     }
     batch.clear();
   }
 
-  private static void write(OutputStream out, RunnerConfig c, InferenceRequest r, List<Tensor> outputs, String error,
+  private static void write(OutputStream out, RunnerConfig c, String device, InferenceRequest r, List<Tensor> outputs, String error,
       Clock clock, long inferenceUs, long[] counts) {
     long now = clock.nowMicros();
-    Score s = new Score(r.requestId(), c.modelId(), c.modelVersion(), c.role(), outputs, error, "replay", "cpu",
+    Score s = new Score(r.requestId(), c.modelId(), c.modelVersion(), c.role(), outputs, error, "replay", device,
         r.receivedAtUs(), now, inferenceUs);
     ArchivedRecord line = new ArchivedRecord(Kind.REPLAY, r.requestId(), null, 0, 0, false, "", -1, -1, now / 1000,
         now, Json.encode(s));
