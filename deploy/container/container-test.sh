@@ -10,10 +10,10 @@ if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; the
   apt-get update -qq
   apt-get install -y -qq podman runc >/dev/null
 fi
-rm -f target/container/base.tar rendezvous/target/rendezvous-image.tar
+rm -f target/container/base.tar launcher/target/rendezvous-image.tar
 # The images profile makes the base image (jlink + host libraries), builds the image tar with Jib before the
 # tests, and the test loads and runs it.
 mvn -B -Pimages verify -pl common,model-runners,rendezvous -Dtest=ContainerRunnerIT \
   -Dsurefire.failIfNoSpecifiedTests=false
-ls -la target/container/base.tar rendezvous/target/rendezvous-image.tar
+ls -la target/container/base.tar launcher/target/rendezvous-image.tar
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep rendezvous

@@ -2,7 +2,7 @@ package dev.rendezvous.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

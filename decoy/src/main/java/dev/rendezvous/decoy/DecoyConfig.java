@@ -46,26 +46,6 @@ public record DecoyConfig(String problem, Path archiveDir, String groupId, long 
         retentionHours, recordWarmUp, failAfterMs);
   }
 
-  public DecoyConfig withSegmentMaxBytes(long bytes) {
-    return new DecoyConfig(problem, archiveDir, groupId, bytes, segmentMaxAgeMs, flushIntervalMs, flushMaxRecords,
-        retentionHours, recordWarmUp, failAfterMs);
-  }
-
-  public DecoyConfig withRetentionHours(int hours) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, hours, recordWarmUp, failAfterMs);
-  }
-
-  public DecoyConfig withRecordWarmUp(boolean record) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
-        flushMaxRecords, retentionHours, record, failAfterMs);
-  }
-
-  public DecoyConfig withFlushMaxRecords(int records) {
-    return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs, records,
-        retentionHours, recordWarmUp, failAfterMs);
-  }
-
   public DecoyConfig withFailAfterMs(long ms) {
     return new DecoyConfig(problem, archiveDir, groupId, segmentMaxBytes, segmentMaxAgeMs, flushIntervalMs,
         flushMaxRecords, retentionHours, recordWarmUp, ms);

@@ -24,7 +24,7 @@ import java.util.zip.GZIPOutputStream;
  * <p>When a write or a sync fails (a full disk), {@link #discardUnsynced()} cuts the segment back to what the
  * last sync made durable, so that the lines written again afterwards are in the archive once.
  */
-final class SegmentWriter implements AutoCloseable {
+public final class SegmentWriter implements AutoCloseable {
 
   /** Opens a new segment file for writing; the seam where tests put a disk that fills up. */
   @FunctionalInterface
@@ -51,7 +51,7 @@ final class SegmentWriter implements AutoCloseable {
   private GZIPOutputStream member;
   private int segmentsOpened;
 
-  SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
+  public SegmentWriter(ArchiveLayout layout, String problem, Kind kind, String writerId, long maxBytes, long maxAgeMs,
       Clock clock) {
     this(layout, problem, kind, writerId, maxBytes, maxAgeMs, clock, FileOpener.DEFAULT);
   }
@@ -69,7 +69,7 @@ final class SegmentWriter implements AutoCloseable {
   }
 
   /** Adds a line to the open member; it is durable only after the next {@link #sync()}. */
-  void append(byte[] line) throws IOException {
+  public void append(byte[] line) throws IOException {
     if (channel == null) {
       open();
     }

@@ -7,7 +7,7 @@ import dev.rendezvous.common.InferenceRequest;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;

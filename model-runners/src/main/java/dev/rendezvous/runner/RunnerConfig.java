@@ -7,11 +7,15 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.TensorSpec;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
 
 /**
  * One runner's configuration, read from a small YAML file. Every field, its default and its meaning:
@@ -137,6 +141,21 @@ public record RunnerConfig(
   public RunnerConfig withIds(String newGroupId, String newRunnerId) {
     return new RunnerConfig(problem, modelId, modelVersion, role, model, batchSize, intraOpThreads,
         interOpThreads, newGroupId, newRunnerId, faultDelayMs, faultDelayRandomMs, engine, device, inputs, outputs);
+  }
+
+  /** Reads every {@code *.yaml} configuration under the directories, in file name order. */
+  public static List<RunnerConfig> loadAll(List<Path> dirs) {
+    List<RunnerConfig> out = new ArrayList<>();
+    for (Path dir : dirs) {
+      try (Stream<Path> files = Files.walk(dir)) {
+        for (Path f : files.filter(p -> p.toString().endsWith(".yaml")).sorted().toList()) {
+          out.add(load(f));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read runner configurations from " + dir, e);
+      }
+    }
+    return out;
   }
 
   /** Reads a configuration file; the model path is resolved against the file's directory. */

@@ -12,7 +12,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -11,7 +11,7 @@ import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Score;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import io.micrometer.core.instrument.search.Search;

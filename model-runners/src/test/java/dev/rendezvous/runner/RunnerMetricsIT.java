@@ -9,7 +9,7 @@ import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Role;
 import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.Topics;
-import dev.rendezvous.kafka.EmbeddedKafka;
+import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.metrics.ScoreHistogram;

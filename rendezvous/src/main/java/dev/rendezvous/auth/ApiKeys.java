@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The optional scoring keys: when a keys file is given ({@value #ENV}), inference and metadata requests must
@@ -32,12 +31,6 @@ public final class ApiKeys {
   /** No keys: scoring needs no credential. */
   public static ApiKeys open() {
     return OPEN;
-  }
-
-  /** The keys of the file named by {@value #ENV} in {@code env}, or {@link #open()} when it is unset. */
-  public static ApiKeys fromEnvironment(Map<String, String> env) {
-    String file = env.get(ENV);
-    return file == null || file.isBlank() ? open() : load(Path.of(file.strip()));
   }
 
   /**

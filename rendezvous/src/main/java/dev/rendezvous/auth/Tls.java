@@ -12,7 +12,6 @@ import java.security.GeneralSecurityException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
@@ -20,18 +19,13 @@ import javax.net.ssl.X509ExtendedTrustManager;
 
 /**
  * Optional TLS for the proxy's HTTP port, from a PEM certificate (chain) and its PEM private key (PKCS#8, or
- * PKCS#1 for RSA): {@value #CERT_ENV} and {@value #KEY_ENV}. Both or neither: one alone stops the start.
+ * PKCS#1 for RSA): the proxy's {@code --tls-cert-file} and {@code --tls-key-file} (RDV_TLS_CERT_FILE,
+ * RDV_TLS_KEY_FILE). Both or neither: one alone stops the start.
  *
  * @param certificate the PEM file of the server certificate, then any intermediates
  * @param key the PEM file of its private key
  */
 public record Tls(Path certificate, Path key) {
-
-  /** The environment variable naming the PEM certificate file. */
-  public static final String CERT_ENV = "RDV_TLS_CERT_FILE";
-
-  /** The environment variable naming the PEM private key file. */
-  public static final String KEY_ENV = "RDV_TLS_KEY_FILE";
 
   public Tls {
     for (Path p : new Path[] {certificate, key}) {
@@ -39,19 +33,6 @@ public record Tls(Path certificate, Path key) {
         throw new IllegalArgumentException("TLS: cannot read " + p);
       }
     }
-  }
-
-  /** The files of {@value #CERT_ENV} and {@value #KEY_ENV}, or null when neither is set (plain HTTP). */
-  public static Tls fromEnvironment(Map<String, String> env) {
-    String cert = env.get(CERT_ENV);
-    String key = env.get(KEY_ENV);
-    boolean hasCert = cert != null && !cert.isBlank();
-    boolean hasKey = key != null && !key.isBlank();
-    if (hasCert != hasKey) {
-      throw new IllegalArgumentException("TLS needs both " + CERT_ENV + " and " + KEY_ENV + "; only "
-          + (hasCert ? CERT_ENV : KEY_ENV) + " is set");
-    }
-    return hasCert ? new Tls(Path.of(cert.strip()), Path.of(key.strip())) : null;
   }
 
   /** Makes the server speak HTTPS with this certificate and key. */

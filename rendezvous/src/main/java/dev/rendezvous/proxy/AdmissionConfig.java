@@ -1,12 +1,9 @@
 package dev.rendezvous.proxy;
 
-import java.util.Map;
-import java.util.function.Function;
-
 /**
  * How the proxy keeps its deadlines under load: which requests it takes in, when its deadline guard fires,
- * and where the work off the request path runs. Every setting has an environment variable (see
- * docs/processes.md); the defaults are the sources' own, named beside each.
+ * and where the work off the request path runs. Every setting is an option of the proxy and of {@code up}, with an
+ * environment variable (docs/configuration.md); the defaults are the sources' own, named beside each.
  *
  * @param limit the adaptive concurrency limit on admitted, unanswered requests per problem: {@code gradient2}
  *     (Netflix concurrency-limits' Gradient2Limit: shrinks when the latest round trip grows past the long-term
@@ -56,36 +53,5 @@ public record AdmissionConfig(String limit, int initialLimit, int minLimit, int 
 
   public static AdmissionConfig defaults() {
     return new AdmissionConfig("gradient2", 20, 20, 200, 5, 100, 10, 1, 3, 2);
-  }
-
-  /**
-   * The defaults overridden by the {@code RDV_ADMISSION_*}, {@code RDV_GUARD_MARGIN_MS} and
-   * {@code RDV_ADMIN_THREADS} variables found in {@code env}; how the all-in-one {@code up} is configured.
-   */
-  public static AdmissionConfig fromEnvironment(Map<String, String> env) {
-    AdmissionConfig d = defaults();
-    return new AdmissionConfig(
-        read(env, "RDV_ADMISSION_LIMIT", d.limit(), s -> s),
-        read(env, "RDV_ADMISSION_INITIAL_LIMIT", d.initialLimit(), Integer::parseInt),
-        read(env, "RDV_ADMISSION_MIN_LIMIT", d.minLimit(), Integer::parseInt),
-        read(env, "RDV_ADMISSION_MAX_LIMIT", d.maxLimit(), Integer::parseInt),
-        read(env, "RDV_ADMISSION_LAG_TARGET_MS", d.lagTargetMs(), Double::parseDouble),
-        read(env, "RDV_ADMISSION_LAG_INTERVAL_MS", d.lagIntervalMs(), Double::parseDouble),
-        read(env, "RDV_ADMISSION_LAG_PROBE_MS", d.lagProbeMs(), Long::parseLong),
-        read(env, "RDV_ADMISSION_RETRY_AFTER_S", d.retryAfterSeconds(), Integer::parseInt),
-        read(env, "RDV_GUARD_MARGIN_MS", d.guardMarginMs(), Double::parseDouble),
-        read(env, "RDV_ADMIN_THREADS", d.adminThreads(), Integer::parseInt));
-  }
-
-  private static <T> T read(Map<String, String> env, String name, T fallback, Function<String, T> parse) {
-    String v = env.get(name);
-    if (v == null || v.isBlank()) {
-      return fallback;
-    }
-    try {
-      return parse.apply(v.trim());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(name + " must be a number, not '" + v + "'");
-    }
   }
 }

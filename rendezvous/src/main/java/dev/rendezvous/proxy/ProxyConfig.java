@@ -75,18 +75,6 @@ public record ProxyConfig(String host, int port, long bodyLimitBytes, String pro
     return resultsPartition + instances;
   }
 
-  public ProxyConfig withPort(int newPort) {
-    return new ProxyConfig(host, newPort, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
-  }
-
-  public ProxyConfig withHost(String newHost) {
-    return new ProxyConfig(newHost, port, bodyLimitBytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
-  }
-
-  public ProxyConfig withBodyLimit(long bytes) {
-    return new ProxyConfig(host, port, bytes, proxyId, resultsPartition, instances, bootstrapServers, grpcPort);
-  }
-
   public ProxyConfig withInstances(int n) {
     return new ProxyConfig(host, port, bodyLimitBytes, proxyId, resultsPartition, n, bootstrapServers, grpcPort);
   }
@@ -97,7 +85,8 @@ public record ProxyConfig(String host, int port, long bodyLimitBytes, String pro
         newGrpcPort);
   }
 
-  private static String randomId() {
+  /** A random proxy id: eight characters of base 36. */
+  public static String randomId() {
     return Long.toString(ThreadLocalRandom.current().nextLong(1L << 40, 1L << 41), 36);
   }
 }

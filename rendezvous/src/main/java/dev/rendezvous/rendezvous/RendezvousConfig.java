@@ -1,31 +1,30 @@
 package dev.rendezvous.rendezvous;
 
-import java.util.Map;
-
 /**
- * Settings of one problem's rendezvous. Every table the rendezvous keeps has a cap and a time to live, so its
- * memory stays bounded whatever the traffic; see {@link RendezvousTable} for what each one holds.
+ * Settings of one problem's rendezvous; each is an option of the {@code rendezvous} command and of {@code up}.
+ * Every table the rendezvous keeps has a cap and a time to live, so its memory stays bounded whatever the traffic;
+ * see {@link RendezvousTable} for what each one holds.
  *
  * @param problem the served problem
  * @param bootstrapServers the Kafka cluster
  * @param maxPending most undecided requests held; beyond it a new request gets the default at once (reason
  *     {@code overload}) so memory stays bounded. A pending request lives at most until its schedule's last
  *     tier ends, so this cap is also the table's size at the highest rate it absorbs. Default 100,000
- *     (env {@code RDV_MAX_PENDING}).
+ *     ({@code --max-pending}).
  * @param orphanTtlMs how long a score whose request has not been read yet is kept waiting for it (input and
  *     scores are separate topics, so a score can overtake its request); then it is dropped and counted.
- *     Default 10,000 (env {@code RDV_ORPHAN_TTL_MS}).
+ *     Default 10,000 ({@code --orphan-ttl-ms}).
  * @param maxOrphans most such scores kept; beyond it the oldest request's waiting scores are dropped and
- *     counted, as if their TTL had passed. Default 100,000 (env {@code RDV_MAX_ORPHANS}).
+ *     counted, as if their TTL had passed. Default 100,000 ({@code --max-orphans}).
  * @param decidedTtlMs how long decided request ids are remembered, so that later scores are counted as late
  *     rather than as orphans and a redelivered request is not decided twice. Default 10,000
- *     (env {@code RDV_DECIDED_TTL_MS}).
+ *     ({@code --decided-ttl-ms}).
  * @param maxDecided most decided ids remembered; beyond it the oldest are forgotten early. Default 1,000,000
- *     (env {@code RDV_MAX_DECIDED}): ten seconds at 100,000 decisions a second.
+ *     ({@code --max-decided}): ten seconds at 100,000 decisions a second.
  * @param instanceId this replica's stable name in the problem's consumer group ({@code group.instance.id}, static
  *     membership), or null for a dynamic member. A replacement started with the same id after a crash takes
  *     the partitions over at once, instead of after the dead member's session timeout; every replica needs its
- *     own (a second process with the same id fences the first). Default none (env {@code RDV_INSTANCE_ID}).
+ *     own (a second process with the same id fences the first). Default none ({@code --instance-id}).
  */
 public record RendezvousConfig(
     String problem,
@@ -42,13 +41,6 @@ public record RendezvousConfig(
   public static final int DEFAULT_MAX_ORPHANS = 100_000;
   public static final long DEFAULT_DECIDED_TTL_MS = 10_000;
   public static final int DEFAULT_MAX_DECIDED = 1_000_000;
-
-  public static final String ENV_MAX_PENDING = "RDV_MAX_PENDING";
-  public static final String ENV_ORPHAN_TTL_MS = "RDV_ORPHAN_TTL_MS";
-  public static final String ENV_MAX_ORPHANS = "RDV_MAX_ORPHANS";
-  public static final String ENV_DECIDED_TTL_MS = "RDV_DECIDED_TTL_MS";
-  public static final String ENV_MAX_DECIDED = "RDV_MAX_DECIDED";
-  public static final String ENV_INSTANCE_ID = "RDV_INSTANCE_ID";
 
   public RendezvousConfig {
     positive(maxPending, "maxPending");
@@ -74,44 +66,10 @@ public record RendezvousConfig(
         maxDecided, id);
   }
 
-  /** The documented defaults, whatever the environment says; for tests and tools. */
+  /** The documented defaults; for tests and tools. */
   public static RendezvousConfig defaults(String problem, String bootstrapServers) {
     return new RendezvousConfig(problem, bootstrapServers, DEFAULT_MAX_PENDING, DEFAULT_ORPHAN_TTL_MS,
         DEFAULT_MAX_ORPHANS, DEFAULT_DECIDED_TTL_MS, DEFAULT_MAX_DECIDED);
-  }
-
-  /**
-   * The defaults, each overridden by its environment variable when set (the same variables the
-   * {@code rendezvous} command reads), so that the all-in-one launcher is tuned the same way.
-   *
-   * @throws IllegalArgumentException naming the variable when a value is not a positive whole number
-   */
-  public static RendezvousConfig fromEnvironment(String problem, String bootstrapServers, Map<String, String> env) {
-    return new RendezvousConfig(problem, bootstrapServers,
-        (int) fromEnv(env, ENV_MAX_PENDING, DEFAULT_MAX_PENDING),
-        fromEnv(env, ENV_ORPHAN_TTL_MS, DEFAULT_ORPHAN_TTL_MS),
-        (int) fromEnv(env, ENV_MAX_ORPHANS, DEFAULT_MAX_ORPHANS),
-        fromEnv(env, ENV_DECIDED_TTL_MS, DEFAULT_DECIDED_TTL_MS),
-        (int) fromEnv(env, ENV_MAX_DECIDED, DEFAULT_MAX_DECIDED),
-        env.get(ENV_INSTANCE_ID) == null || env.get(ENV_INSTANCE_ID).isBlank() ? null
-            : env.get(ENV_INSTANCE_ID).strip());
-  }
-
-  private static long fromEnv(Map<String, String> env, String name, long fallback) {
-    String value = env.get(name);
-    if (value == null || value.isBlank()) {
-      return fallback;
-    }
-    try {
-      long parsed = Long.parseLong(value.trim());
-      if (parsed <= 0 || parsed > Integer.MAX_VALUE) {
-        throw new NumberFormatException();
-      }
-      return parsed;
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          "environment variable " + name + " must be a positive whole number, not '" + value + "'");
-    }
   }
 
   private static void positive(long value, String name) {

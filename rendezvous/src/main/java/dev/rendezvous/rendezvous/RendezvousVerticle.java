@@ -114,8 +114,8 @@ public final class RendezvousVerticle extends VerticleBase {
     consumer.exceptionHandler(e -> {
       if (e instanceof FencedInstanceIdException) {
         LOG.error("rendezvous {}: another process joined group {} with this instance id ({}) and took its "
-            + "partitions; every replica needs its own {}", config.problem(), group(config), config.instanceId(),
-            RendezvousConfig.ENV_INSTANCE_ID);
+            + "partitions; every replica needs its own --instance-id (RDV_INSTANCE_ID)", config.problem(),
+            group(config), config.instanceId());
       } else {
         LOG.warn("rendezvous {} consumer error: {}", config.problem(), e.getMessage());
       }

@@ -78,8 +78,6 @@ class CredentialsTest {
     assertThat(keys.matches("# the fraud team")).isFalse();
     assertThat(keys.matches("key-of-the-risk-team-00000")).isFalse();
     assertThat(keys.matches(null)).isFalse();
-    assertThat(ApiKeys.fromEnvironment(Map.of(ApiKeys.ENV, file.toString())).size()).isEqualTo(2);
-    assertThat(ApiKeys.fromEnvironment(Map.of()).required()).isFalse();
   }
 
   @Test
@@ -128,15 +126,10 @@ class CredentialsTest {
   }
 
   @Test
-  void tls_needs_both_files_or_neither() throws Exception {
-    assertThat(Tls.fromEnvironment(Map.of())).isNull();
+  void tls_files_must_be_readable() throws Exception {
     Path cert = Files.writeString(dir.resolve("cert.pem"), "x");
     Path key = Files.writeString(dir.resolve("key.pem"), "x");
-    assertThat(Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString(), Tls.KEY_ENV, key.toString())).key())
-        .isEqualTo(key);
-    assertThatThrownBy(() -> Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString())))
-        .hasMessageContaining("needs both").hasMessageContaining(Tls.KEY_ENV);
-    assertThatThrownBy(() -> Tls.fromEnvironment(Map.of(Tls.CERT_ENV, cert.toString(), Tls.KEY_ENV,
-        dir.resolve("missing.pem").toString()))).hasMessageContaining("cannot read");
+    assertThat(new Tls(cert, key).key()).isEqualTo(key);
+    assertThatThrownBy(() -> new Tls(cert, dir.resolve("missing.pem"))).hasMessageContaining("cannot read");
   }
 }

@@ -185,21 +185,4 @@ class AdmissionTest {
     assertThat(lateness.max(TimeUnit.MICROSECONDS)).isEqualTo(1_500);
     assertThat(lateness.totalTime(TimeUnit.MICROSECONDS)).isEqualTo(1_500);
   }
-
-  @Test
-  void settings_come_from_the_environment_and_bad_ones_are_named() {
-    AdmissionConfig c = AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_LIMIT", "vegas",
-        "RDV_GUARD_MARGIN_MS", "2.5", "RDV_ADMIN_THREADS", "3", "RDV_ADMISSION_LAG_TARGET_MS", " "));
-    assertThat(c.limit()).isEqualTo("vegas");
-    assertThat(c.guardMarginMs()).isEqualTo(2.5);
-    assertThat(c.adminThreads()).isEqualTo(3);
-    assertThat(c.lagTargetMs()).isEqualTo(AdmissionConfig.defaults().lagTargetMs());
-    assertThat(AdmissionConfig.fromEnvironment(Map.of())).isEqualTo(AdmissionConfig.defaults());
-    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_MIN_LIMIT", "few")))
-        .hasMessageContaining("RDV_ADMISSION_MIN_LIMIT must be a number, not 'few'");
-    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_LIMIT", "fixed")))
-        .hasMessageContaining("gradient2, vegas, none");
-    assertThatThrownBy(() -> AdmissionConfig.fromEnvironment(Map.of("RDV_ADMISSION_MIN_LIMIT", "300")))
-        .hasMessageContaining("1 <= min <= initial <= max");
-  }
 }

@@ -1,0 +1,361 @@
+package dev.rendezvous.canary;
+
+import dev.rendezvous.common.Role;
+import dev.rendezvous.common.Score;
+import dev.rendezvous.common.Tensor;
+import dev.rendezvous.common.Topics;
+import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.runtime.Batch;
+import dev.rendezvous.runtime.CommitPolicy;
+import dev.rendezvous.runtime.Component;
+import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.ErrorPolicy;
+import dev.rendezvous.runtime.Health;
+import dev.rendezvous.runtime.OffPathFetch;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.ToDoubleFunction;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Watches every model's scores for one problem. Per model version it keeps a {@link DriftDetector} (its
+ * recent scores against its own reference; for the canary, whose model never changes, a drift means the
+ * input changed) and, for serving models, a {@link PairedWindow} against the canary on the same requests.
+ * Everything is exported through the {@link MeterRegistry} given, tagged with problem, model, version and
+ * role; a drift alarm is logged as a warning when it starts and at info when it ends.
+ *
+ * <p>Its {@link ConsumerLoop} reads the scores topic in the monitor's own group from the latest offset (auto
+ * commit: a restarted monitor builds new references anyway), with the {@link OffPathFetch} settings. Failed
+ * scores are ignored; a record that is not a score is skipped and counted ({@code
+ * rdv_consumer_poison_skipped_total{loop="monitor-<problem>"}}). A monitor made without a Kafka cluster reads
+ * nothing itself and is fed through {@link #accept}, for instance by a reader that shares one scores consumer
+ * between the monitors and the score observer.
+ */
+public final class ScoreMonitor implements Component {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ScoreMonitor.class);
+  private static final int MAX_PENDING_PAIRS = 50_000;
+
+
+  /** A snapshot of one model's state, for tests and tools; the same numbers the meters show. */
+  public record ModelView(String modelId, String modelVersion, Role role, long scores, boolean referenceReady,
+      long windows, double driftStatistic, double driftPValue, double driftThreshold, boolean alarm, long alarms,
+      int pairs, double meanDifferenceToCanary, double rankCorrelationWithCanary,
+      double distributionStatisticVsCanary) {}
+
+  private final MonitorConfig config;
+  private final MeterRegistry registry;
+  private final Topics topics;
+  private final ConsumerLoop<String, byte[]> loop;
+  private final Map<String, ModelState> models = new ConcurrentHashMap<>();
+  private volatile long notBeforeUs;
+  private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, PendingPair> eldest) {
+      return size() > MAX_PENDING_PAIRS;
+    }
+  };
+
+  public ScoreMonitor(MonitorConfig config, String bootstrapServers, MeterRegistry registry) {
+    this.config = config;
+    this.registry = registry;
+    this.topics = Topics.of(config.problem());
+    this.loop = bootstrapServers == null ? null : ConsumerLoop.builder("monitor-" + config.problem(),
+            consumerProps(bootstrapServers, config), new StringDeserializer(), new ByteArrayDeserializer(),
+            this::handle)
+        .subscribe(List.of(topics.scores()))
+        .commit(CommitPolicy.auto(null))
+        .errors(ErrorPolicy.retryThen(ErrorPolicy.Exhausted.SKIP))
+        .metrics(registry)
+        .build();
+  }
+
+  @Override
+  public ScoreMonitor start() {
+    if (loop == null) {
+      throw new IllegalStateException("a monitor made without a Kafka cluster is fed through accept()");
+    }
+    loop.start();
+    return this;
+  }
+
+  /** Completes once the monitor owns partitions of the scores topic, their positions resolved. */
+  public CompletableFuture<Void> assigned() {
+    if (loop == null) {
+      throw new IllegalStateException("a monitor made without a Kafka cluster is fed through accept()");
+    }
+    return loop.assigned();
+  }
+
+  @Override
+  public String name() {
+    return "monitor-" + config.problem();
+  }
+
+  /** The health of its consumer loop; a monitor fed through {@link #accept} is always ready. */
+  @Override
+  public Health health() {
+    return loop == null ? Health.up() : loop.health();
+  }
+
+  /**
+   * Ignores the scores of requests received before this time (epoch µs), such as the launcher's warm-up
+   * requests of zeros, which would otherwise become part of every model's reference. Warm-up requests are
+   * skipped by their request id anyway ({@link dev.rendezvous.common.WarmUp}); this also covers a monitor
+   * started after a burst of other start-up traffic.
+   */
+  public ScoreMonitor ignoreRequestsReceivedBefore(long epochUs) {
+    this.notBeforeUs = epochUs;
+    return this;
+  }
+
+  public MonitorConfig config() {
+    return config;
+  }
+
+  private void handle(Batch<String, byte[]> batch) {
+    for (ConsumerRecord<String, byte[]> r : batch) {
+      Score score = batch.decode(r, Score::fromJson);
+      if (score != null) {
+        accept(score);
+      }
+    }
+  }
+
+  /** Takes one score into account. Called by the monitor's thread; call it from one thread only. */
+  public void accept(Score score) {
+    if (score.failed() || score.outputs() == null || score.outputs().isEmpty()
+        || score.receivedAtUs() < notBeforeUs || dev.rendezvous.common.WarmUp.isWarmUp(score.requestId())) {
+      return;
+    }
+    double[] values = values(score);
+    if (values.length == 0) {
+      return;
+    }
+    ModelState state = models.computeIfAbsent(score.modelId() + "@" + score.modelVersion(),
+        k -> new ModelState(score.modelId(), score.modelVersion(), score.role()));
+    for (double v : values) {
+      state.add(v);
+    }
+    boolean canary = score.role() == Role.CANARY;
+    PendingPair p = pending.computeIfAbsent(score.requestId(), k -> new PendingPair());
+    if (canary) {
+      if (p.canary == null) {
+        p.canary = values;
+        for (Map.Entry<ModelState, double[]> e : p.others.entrySet()) {
+          pair(e.getKey(), e.getValue(), values);
+        }
+        p.others.clear();
+      }
+    } else if (p.canary != null) {
+      pair(state, values, p.canary);
+    } else {
+      p.others.put(state, values);
+    }
+  }
+
+  private void pair(ModelState model, double[] modelValues, double[] canaryValues) {
+    for (int i = 0; i < Math.min(modelValues.length, canaryValues.length); i++) {
+      model.addPair(modelValues[i], canaryValues[i]);
+    }
+  }
+
+  private double[] values(Score score) {
+    Tensor chosen = score.outputs().get(0);
+    if (config.output() != null) {
+      chosen = null;
+      for (Tensor t : score.outputs()) {
+        if (t.name().equals(config.output())) {
+          chosen = t;
+        }
+      }
+      if (chosen == null) {
+        return new double[0];
+      }
+    }
+    return chosen.data();
+  }
+
+  /** The state of a model (its latest version seen when several are live), or empty before its first score. */
+  public Optional<ModelView> view(String modelId) {
+    ModelView latest = null;
+    for (ModelState s : models.values()) {
+      if (s.modelId.equals(modelId) && (latest == null || s.scores > latest.scores())) {
+        latest = s.view();
+      }
+    }
+    return Optional.ofNullable(latest);
+  }
+
+  public List<ModelView> views() {
+    List<ModelView> out = new ArrayList<>();
+    models.values().forEach(s -> out.add(s.view()));
+    return out;
+  }
+
+  static Properties consumerProps(String bootstrapServers, MonitorConfig config) {
+    Properties p = KafkaSettings.clientProperties(bootstrapServers);
+    p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "latest");
+    return OffPathFetch.apply(p);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (loop != null) {
+      loop.close();
+    }
+  }
+
+  private static final class PendingPair {
+    double[] canary;
+    final Map<ModelState, double[]> others = new HashMap<>(4);
+  }
+
+  /** One model version's detector, paired window and meters. Written by one thread, read by scrapes. */
+  private final class ModelState {
+    final String modelId;
+    final String version;
+    final Role role;
+    final DriftDetector drift;
+    final PairedWindow paired;
+    final Counter alarmCounter;
+    volatile long scores;
+    volatile long windows;
+    volatile double statistic = Double.NaN;
+    volatile double pValue = Double.NaN;
+    volatile double threshold;
+    volatile boolean alarm;
+    volatile long alarms;
+    volatile int pairs;
+    volatile double meanDifference = Double.NaN;
+    volatile double rankCorrelation = Double.NaN;
+    volatile double distributionStatistic = Double.NaN;
+    int pairsSinceUpdate;
+
+    ModelState(String modelId, String version, Role role) {
+      this.modelId = modelId;
+      this.version = version;
+      this.role = role;
+      this.drift = new DriftDetector(config.referenceSize(), config.windowSize(), config.bins(), config.alarmPValue());
+      this.paired = new PairedWindow(config.pairedWindow());
+      this.threshold = drift.threshold();
+      Tags tags = Tags.of("problem", config.problem(), "model", modelId, "version", version, "role",
+          role.wireName());
+      this.alarmCounter = Counter.builder("rdv.monitor.drift.alarms")
+          .description("Windows whose scores drifted from the model's reference").tags(tags).register(registry);
+      gauge("rdv.monitor.drift.statistic", "G statistic of the last window against the reference", tags,
+          s -> s.statistic);
+      gauge("rdv.monitor.drift.p.value", "p-value of the last window's G statistic (chi-square)", tags,
+          s -> s.pValue);
+      gauge("rdv.monitor.drift.threshold", "G above which a window raises the drift alarm", tags,
+          s -> s.threshold);
+      gauge("rdv.monitor.drift.alarm", "1 while the last window drifted, else 0", tags,
+          s -> s.alarm ? 1 : 0);
+      if (role != Role.CANARY) {
+        gauge("rdv.monitor.canary.mean.difference", "Mean of (model - canary) on the same requests", tags,
+            s -> s.meanDifference);
+        gauge("rdv.monitor.canary.rank.correlation", "Spearman rank correlation with the canary", tags,
+            s -> s.rankCorrelation);
+        gauge("rdv.monitor.canary.distribution.statistic",
+            "G statistic of the model's against the canary's scores on the same requests", tags,
+            s -> s.distributionStatistic);
+      }
+    }
+
+    private void gauge(String name, String description, Tags tags, ToDoubleFunction<ModelState> f) {
+      Gauge.builder(name, this, f).description(description).tags(tags).register(registry);
+    }
+
+    void add(double value) {
+      scores++;
+      DriftDetector.Drift d = drift.add(value);
+      if (d == null) {
+        return;
+      }
+      windows = d.window();
+      statistic = d.test().g();
+      pValue = d.test().pValue();
+      threshold = drift.threshold();
+      LOG.debug("{} v{} window {} ({} scores seen): G = {}, p = {}", modelId, version, windows, scores,
+          fmt(statistic), pValue);
+      String what = role == Role.CANARY ? "input shift: the canary's" : "score drift: model";
+      if (d.alarm()) {
+        alarmCounter.increment();
+        alarms++;
+        if (!alarm) {
+          LOG.warn("{} {} v{} scores on {} left their reference: G = {} > {} (df {}, p = {} < {}) over the last {} "
+                  + "scores", what, modelId, version, config.problem(), fmt(statistic), fmt(threshold), d.test().df(),
+              String.format("%.2g", pValue), config.alarmPValue(), config.windowSize());
+        }
+      } else if (alarm) {
+        LOG.info("{} {} v{} on {} is back within its reference: G = {} (p = {})", what, modelId, version,
+            config.problem(), fmt(statistic), String.format("%.2g", pValue));
+      }
+      alarm = d.alarm();
+    }
+
+    void addPair(double model, double canary) {
+      paired.add(model, canary);
+      pairs = paired.size();
+      if (++pairsSinceUpdate >= Math.min(config.windowSize(), config.pairedWindow()) || pairs < 20) {
+        pairsSinceUpdate = 0;
+        meanDifference = paired.meanDifference();
+        rankCorrelation = paired.spearman();
+        distributionStatistic = versusCanary();
+      }
+    }
+
+    /** G of the model's and the canary's scores in the paired window, over bins at the pooled deciles. */
+    private double versusCanary() {
+      double[] m = paired.modelScores();
+      double[] c = paired.canaryScores();
+      double[] pooled = new double[m.length + c.length];
+      System.arraycopy(m, 0, pooled, 0, m.length);
+      System.arraycopy(c, 0, pooled, m.length, c.length);
+      java.util.Arrays.sort(pooled);
+      double[] cuts = java.util.stream.IntStream.range(1, config.bins())
+          .mapToDouble(i -> pooled[i * pooled.length / config.bins()]).distinct().toArray();
+      double[] a = new double[cuts.length + 1];
+      double[] b = new double[cuts.length + 1];
+      for (double v : m) {
+        a[bin(cuts, v)]++;
+      }
+      for (double v : c) {
+        b[bin(cuts, v)]++;
+      }
+      return GTest.homogeneity(a, b).g();
+    }
+
+    ModelView view() {
+      return new ModelView(modelId, version, role, scores, drift.referenceReady(), windows, statistic, pValue,
+          threshold, alarm, alarms, pairs, meanDifference, rankCorrelation,
+          distributionStatistic);
+    }
+  }
+
+  private static int bin(double[] cuts, double v) {
+    int i = java.util.Arrays.binarySearch(cuts, v);
+    return i >= 0 ? i : -i - 1;
+  }
+
+  private static String fmt(double v) {
+    return String.format("%.1f", v);
+  }
+}
