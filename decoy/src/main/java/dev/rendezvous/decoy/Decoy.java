@@ -165,7 +165,10 @@ public final class Decoy implements Component {
     return loop.terminated();
   }
 
-  /** Not ready before its partitions are assigned, while it cannot write (from the first failure until it commits again), and after it gave up. */
+  /**
+   * Not ready before its partitions are assigned, while it cannot write (from the first failure until it commits
+   * again), and after it gave up.
+   */
   @Override
   public Health health() {
     return loop.health();

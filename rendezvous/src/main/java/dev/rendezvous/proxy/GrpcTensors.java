@@ -76,22 +76,8 @@ final class GrpcTensors {
         throw new BadRequestException("input '" + t.name() + "' is given more than once");
       }
     }
-    List<Tensor> ordered = new ArrayList<>(inputs.size());
-    for (TensorSpec spec : inputs) {
-      Tensor t = byName.get(spec.name());
-      if (t == null) {
-        throw new BadRequestException("missing input '" + spec.name() + "' (" + spec + ")");
-      }
-      if (!ordered.isEmpty() && ordered.get(0).rows() != t.rows()) {
-        throw new BadRequestException("inputs disagree on the batch size: '" + ordered.get(0).name() + "' has "
-            + ordered.get(0).rows() + " rows, '" + t.name() + "' has " + t.rows());
-      }
-      ordered.add(t);
-    }
-    if (ordered.get(0).rows() == 0) {
-      throw new BadRequestException("the batch is empty: dimension 0 of '" + ordered.get(0).name() + "' is 0");
-    }
-    return new InferRequestParser.Parsed(clientId, List.copyOf(ordered), deadlineMs, requested, raw);
+    return new InferRequestParser.Parsed(clientId, InferRequestParser.inSchemaOrder(inputs, byName), deadlineMs,
+        requested, raw);
   }
 
   private static Double deadline(InferParameter p) {

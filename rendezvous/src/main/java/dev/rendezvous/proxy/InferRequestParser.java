@@ -115,6 +115,14 @@ public final class InferRequestParser {
       throw new BadRequestException("the body has " + (body.length - jsonLength) + " bytes after its JSON header, "
           + "but the inputs' binary_data_size parameters add up to " + (binaryOffset[0] - jsonLength));
     }
+    return new Parsed(clientId, inSchemaOrder(inputs, byName), deadlineMs, requested, binaryDataOutput);
+  }
+
+  /**
+   * The inputs given, by name, in the order of the schedule's {@code inputs}: each must be there, all with one
+   * batch size, and the batch not empty. Shared by the JSON, binary and gRPC forms of a request.
+   */
+  static List<Tensor> inSchemaOrder(List<TensorSpec> inputs, Map<String, Tensor> byName) {
     List<Tensor> ordered = new ArrayList<>(inputs.size());
     for (TensorSpec spec : inputs) {
       Tensor t = byName.get(spec.name());
@@ -130,7 +138,7 @@ public final class InferRequestParser {
     if (ordered.get(0).rows() == 0) {
       throw new BadRequestException("the batch is empty: dimension 0 of '" + ordered.get(0).name() + "' is 0");
     }
-    return new Parsed(clientId, List.copyOf(ordered), deadlineMs, requested, binaryDataOutput);
+    return List.copyOf(ordered);
   }
 
   /** The length of the JSON part: the whole body, or what the header says. */
