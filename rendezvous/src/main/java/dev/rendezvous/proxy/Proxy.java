@@ -4,6 +4,7 @@ import dev.rendezvous.auth.AccessControl;
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import dev.rendezvous.ui.StatusPage;
@@ -14,7 +15,6 @@ import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.Router;
-import io.vertx.kafka.client.common.PartitionInfo;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,9 +45,6 @@ import org.slf4j.LoggerFactory;
 public final class Proxy extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(Proxy.class);
-
-  /** Attempts at a topic's metadata at start: each waits max.block.ms at most, so a slow broker gets retries. */
-  private static final int METADATA_ATTEMPTS = 60;
 
   final ProxyConfig config;
   final ScheduleRegistry schedules;
@@ -133,26 +130,25 @@ public final class Proxy extends VerticleBase {
     // Fetching the topics' metadata now spares the first request that round trip, and keeps a send from ever
     // waiting for it while the broker is up (max.block.ms bounds that wait; see KafkaSettings). The instances'
     // handles share these clients, and so their metadata.
-    List<Future<?>> metadata = new ArrayList<>();
-    for (String p : schedules.problems()) {
-      metadata.add(partitionsFor(producer, Topics.of(p).input(), METADATA_ATTEMPTS));
-      metadata.add(partitionsFor(outcomeProducer, Topics.of(p).outcomes(), METADATA_ATTEMPTS));
-    }
-    return Future.all(metadata)
+    return admin.executeBlocking(() -> {
+      for (String p : schedules.problems()) {
+        prefetch(producer, Topics.of(p).input());
+        prefetch(outcomeProducer, Topics.of(p).outcomes());
+      }
+      return null;
+    }, false)
         .compose(v -> Future.all(instances.stream().map(vertx::deployVerticle).toList()))
         .onSuccess(v -> LOG.info("proxy {} listening on {}://{}:{}{} with {} instance(s), results partitions {}-{}",
             config.proxyId(), access.tls().isPresent() ? "https" : "http", config.host(), actualPort(),
             actualGrpcPort() < 0 ? "" : " and gRPC port " + actualGrpcPort(), instances.size(), config.resultsPartition(0), config.resultsPartition(instances.size() - 1)));
   }
 
-  private static Future<List<PartitionInfo>> partitionsFor(KafkaProducer<String, byte[]> producer, String topic,
-      int attempts) {
-    return producer.partitionsFor(topic).recover(e -> {
-      if (attempts <= 1) {
-        return Future.failedFuture(new IllegalStateException("no metadata for " + topic + ": " + e.getMessage(), e));
-      }
-      return partitionsFor(producer, topic, attempts - 1);
-    });
+  /** The proxy does not start without the metadata of the topics it writes: it would refuse every request. */
+  private static void prefetch(KafkaProducer<String, byte[]> producer, String topic) {
+    if (!KafkaTopics.prefetchMetadata(producer.unwrap(), topic)) {
+      throw new IllegalStateException("no metadata for " + topic + " after " + KafkaTopics.METADATA_ATTEMPTS
+          + " attempts");
+    }
   }
 
   @Override
