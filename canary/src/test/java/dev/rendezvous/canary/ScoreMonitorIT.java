@@ -72,7 +72,8 @@ class ScoreMonitorIT {
 
         // 300 reference scores, then three windows of unshifted traffic.
         send(producer, rows, random, 0, 600, 1.0);
-        waitFor(() -> scores(monitor, "bc-canary") >= 600 && scores(monitor, "bc-mlp") >= 600);
+        waitFor(() -> scores(monitor, "bc-canary") >= 600 && scores(monitor, "bc-mlp") >= 600
+            && monitor.view("bc-canary").orElseThrow().windows() >= 3);
         ScoreMonitor.ModelView calm = monitor.view("bc-canary").orElseThrow();
         assertThat(calm.windows()).isEqualTo(3);
         assertThat(calm.alarms()).isZero();
@@ -85,7 +86,9 @@ class ScoreMonitorIT {
 
         // One window of shifted traffic.
         send(producer, rows, random, 600, 100, 1.25);
-        waitFor(() -> scores(monitor, "bc-canary") >= 700);
+        // The window closes just after its last score is counted: wait for the window, not the count.
+        waitFor(() -> scores(monitor, "bc-canary") >= 700
+            && monitor.view("bc-canary").orElseThrow().windows() >= 4);
         ScoreMonitor.ModelView shifted = monitor.view("bc-canary").orElseThrow();
         assertThat(shifted.windows()).isEqualTo(4);
         assertThat(shifted.alarm()).isTrue();
