@@ -234,19 +234,13 @@ public final class ScoreMonitor implements Component {
     final String version;
     final Role role;
     final DriftDetector drift;
-    final PairedWindow paired;
+    final PairedWindow pairedWindow;
     final Counter alarmCounter;
     volatile long scores;
-    volatile long windows;
-    volatile double statistic = Double.NaN;
-    volatile double pValue = Double.NaN;
-    volatile double threshold;
-    volatile boolean alarm;
-    volatile long alarms;
-    volatile int pairs;
-    volatile double meanDifference = Double.NaN;
-    volatile double rankCorrelation = Double.NaN;
-    volatile double distributionStatistic = Double.NaN;
+    /** The last closed window, published as one value so that a reader never sees half of it. */
+    volatile WindowState window;
+    /** The paired comparison with the canary, published the same way. */
+    volatile PairState paired = new PairState(0, Double.NaN, Double.NaN, Double.NaN);
     int pairsSinceUpdate;
 
     ModelState(String modelId, String version, Role role) {
@@ -254,28 +248,28 @@ public final class ScoreMonitor implements Component {
       this.version = version;
       this.role = role;
       this.drift = new DriftDetector(config.referenceSize(), config.windowSize(), config.bins(), config.alarmPValue());
-      this.paired = new PairedWindow(config.pairedWindow());
-      this.threshold = drift.threshold();
+      this.pairedWindow = new PairedWindow(config.pairedWindow());
+      this.window = new WindowState(0, Double.NaN, Double.NaN, drift.threshold(), false, 0);
       Tags tags = Tags.of("problem", config.problem(), "model", modelId, "version", version, "role",
           role.wireName());
       this.alarmCounter = Counter.builder("rdv.monitor.drift.alarms")
           .description("Windows whose scores drifted from the model's reference").tags(tags).register(registry);
       gauge("rdv.monitor.drift.statistic", "G statistic of the last window against the reference", tags,
-          s -> s.statistic);
+          s -> s.window.statistic());
       gauge("rdv.monitor.drift.p.value", "p-value of the last window's G statistic (chi-square)", tags,
-          s -> s.pValue);
+          s -> s.window.pValue());
       gauge("rdv.monitor.drift.threshold", "G above which a window raises the drift alarm", tags,
-          s -> s.threshold);
+          s -> s.window.threshold());
       gauge("rdv.monitor.drift.alarm", "1 while the last window drifted, else 0", tags,
-          s -> s.alarm ? 1 : 0);
+          s -> s.window.alarm() ? 1 : 0);
       if (role != Role.CANARY) {
         gauge("rdv.monitor.canary.mean.difference", "Mean of (model - canary) on the same requests", tags,
-            s -> s.meanDifference);
+            s -> s.paired.meanDifference());
         gauge("rdv.monitor.canary.rank.correlation", "Spearman rank correlation with the canary", tags,
-            s -> s.rankCorrelation);
+            s -> s.paired.rankCorrelation());
         gauge("rdv.monitor.canary.distribution.statistic",
             "G statistic of the model's against the canary's scores on the same requests", tags,
-            s -> s.distributionStatistic);
+            s -> s.paired.distributionStatistic());
       }
     }
 
@@ -289,43 +283,44 @@ public final class ScoreMonitor implements Component {
       if (d == null) {
         return;
       }
-      windows = d.window();
-      statistic = d.test().g();
-      pValue = d.test().pValue();
-      threshold = drift.threshold();
-      LOG.debug("{} v{} window {} ({} scores seen): G = {}, p = {}", modelId, version, windows, scores,
+      WindowState before = window;
+      double statistic = d.test().g();
+      double pValue = d.test().pValue();
+      double threshold = drift.threshold();
+      LOG.debug("{} v{} window {} ({} scores seen): G = {}, p = {}", modelId, version, d.window(), scores,
           fmt(statistic), pValue);
       String what = role == Role.CANARY ? "input shift: the canary's" : "score drift: model";
       if (d.alarm()) {
         alarmCounter.increment();
-        alarms++;
-        if (!alarm) {
+        if (!before.alarm()) {
           LOG.warn("{} {} v{} scores on {} left their reference: G = {} > {} (df {}, p = {} < {}) over the last {} "
                   + "scores", what, modelId, version, config.problem(), fmt(statistic), fmt(threshold), d.test().df(),
               String.format("%.2g", pValue), config.alarmPValue(), config.windowSize());
         }
-      } else if (alarm) {
+      } else if (before.alarm()) {
         LOG.info("{} {} v{} on {} is back within its reference: G = {} (p = {})", what, modelId, version,
             config.problem(), fmt(statistic), String.format("%.2g", pValue));
       }
-      alarm = d.alarm();
+      window = new WindowState(d.window(), statistic, pValue, threshold, d.alarm(),
+          before.alarms() + (d.alarm() ? 1 : 0));
     }
 
     void addPair(double model, double canary) {
-      paired.add(model, canary);
-      pairs = paired.size();
+      pairedWindow.add(model, canary);
+      int pairs = pairedWindow.size();
       if (++pairsSinceUpdate >= Math.min(config.windowSize(), config.pairedWindow()) || pairs < 20) {
         pairsSinceUpdate = 0;
-        meanDifference = paired.meanDifference();
-        rankCorrelation = paired.spearman();
-        distributionStatistic = versusCanary();
+        paired = new PairState(pairs, pairedWindow.meanDifference(), pairedWindow.spearman(), versusCanary());
+      } else {
+        PairState last = paired;
+        paired = new PairState(pairs, last.meanDifference(), last.rankCorrelation(), last.distributionStatistic());
       }
     }
 
     /** G of the model's and the canary's scores in the paired window, over bins at the pooled deciles. */
     private double versusCanary() {
-      double[] m = paired.modelScores();
-      double[] c = paired.canaryScores();
+      double[] m = pairedWindow.modelScores();
+      double[] c = pairedWindow.canaryScores();
       double[] pooled = new double[m.length + c.length];
       System.arraycopy(m, 0, pooled, 0, m.length);
       System.arraycopy(c, 0, pooled, m.length, c.length);
@@ -344,10 +339,19 @@ public final class ScoreMonitor implements Component {
     }
 
     ModelView view() {
-      return new ModelView(modelId, version, role, scores, drift.referenceReady(), windows, statistic, pValue,
-          threshold, alarm, alarms, pairs, meanDifference, rankCorrelation,
-          distributionStatistic);
+      WindowState w = window;
+      PairState p = paired;
+      return new ModelView(modelId, version, role, scores, drift.referenceReady(), w.windows(), w.statistic(),
+          w.pValue(), w.threshold(), w.alarm(), w.alarms(), p.pairs(), p.meanDifference(), p.rankCorrelation(),
+          p.distributionStatistic());
     }
+  }
+
+  private record WindowState(long windows, double statistic, double pValue, double threshold, boolean alarm,
+      long alarms) {
+  }
+
+  private record PairState(int pairs, double meanDifference, double rankCorrelation, double distributionStatistic) {
   }
 
   private static int bin(double[] cuts, double v) {
