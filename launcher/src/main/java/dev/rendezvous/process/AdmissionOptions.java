@@ -6,15 +6,16 @@ import picocli.CommandLine.Option;
 /** The proxy's admission control and deadline-guard options (see {@link AdmissionConfig} for each default's reason). */
 public final class AdmissionOptions {
 
-  @Option(names = "--admission-limit", defaultValue = "${env:RDV_ADMISSION_LIMIT:-gradient2}",
-      description = "Adaptive limit on admitted requests in flight, per problem: gradient2, vegas or none.")
+  @Option(names = "--admission-limit", defaultValue = "${env:RDV_ADMISSION_LIMIT:-aimd}",
+      description = "Adaptive limit on admitted requests in flight, per problem: aimd (shrinks when the deadline "
+          + "guard answers), gradient2, vegas or none.")
   String limit;
 
   @Option(names = "--admission-initial-limit", defaultValue = "${env:RDV_ADMISSION_INITIAL_LIMIT:-20}",
       description = "The limit before any answer has been measured.")
   int initialLimit;
 
-  @Option(names = "--admission-min-limit", defaultValue = "${env:RDV_ADMISSION_MIN_LIMIT:-20}",
+  @Option(names = "--admission-min-limit", defaultValue = "${env:RDV_ADMISSION_MIN_LIMIT:-5}",
       description = "The limit's floor.")
   int minLimit;
 

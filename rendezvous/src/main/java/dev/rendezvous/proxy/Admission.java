@@ -2,6 +2,7 @@ package dev.rendezvous.proxy;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.Limiter;
+import com.netflix.concurrency.limits.limit.AIMDLimit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
@@ -70,20 +71,23 @@ public final class Admission {
 
   /**
    * One admitted request's place under the limit, given back exactly once when its response ends: as a
-   * success (a model answered), a drop (a default) or ignored (an error, or a connection closed first).
+   * success (the pipeline answered: a model, or the schedule's default decided by the rendezvous), a drop (the
+   * proxy answered itself: its deadline guard fired, or Kafka refused the request) or ignored (an error, or a
+   * connection closed first). A default the schedule chose is a success: with every model stopped the pipeline
+   * still answers in time, and refusing its requests would only turn defaults into errors.
    */
   public static final class Permit {
     private final Limiter.Listener listener;
-    private Boolean byModel;
+    private Boolean inTime;
     private boolean released;
 
     Permit(Limiter.Listener listener) {
       this.listener = listener;
     }
 
-    /** Notes who answered; the permit is given back when the response has ended. */
-    public void answered(boolean answeredByModel) {
-      byModel = answeredByModel;
+    /** Notes whether the pipeline answered in time; the permit is given back when the response has ended. */
+    public void answered(boolean answeredInTime) {
+      inTime = answeredInTime;
     }
 
     /** Gives the permit back, once; later calls do nothing. */
@@ -95,9 +99,9 @@ public final class Admission {
       if (listener == null) {
         return;
       }
-      if (byModel == null) {
+      if (inTime == null) {
         listener.onIgnore();
-      } else if (byModel) {
+      } else if (inTime) {
         listener.onSuccess();
       } else {
         listener.onDropped();
@@ -196,6 +200,8 @@ public final class Admission {
     return switch (c.limit()) {
       case "gradient2" -> Gradient2Limit.newBuilder().initialLimit(c.initialLimit()).minLimit(c.minLimit())
           .maxConcurrency(c.maxLimit()).build();
+      case "aimd" -> AIMDLimit.newBuilder().initialLimit(c.initialLimit()).minLimit(c.minLimit())
+          .maxLimit(c.maxLimit()).build();
       case "vegas" -> VegasLimit.newBuilder().initialLimit(c.initialLimit()).maxConcurrency(c.maxLimit()).build();
       default -> throw new IllegalArgumentException("no limit algorithm '" + c.limit() + "'");
     };
@@ -304,11 +310,11 @@ public final class Admission {
     ctx.next();
   }
 
-  /** Notes who answered an admitted request, for its permit's sample. */
-  public static void answered(RoutingContext ctx, boolean answeredByModel) {
+  /** Notes whether the pipeline answered an admitted request in time, for its permit's sample. */
+  public static void answered(RoutingContext ctx, boolean answeredInTime) {
     Permit p = ctx.get(PERMIT);
     if (p != null) {
-      p.answered(answeredByModel);
+      p.answered(answeredInTime);
     }
   }
 

@@ -227,7 +227,7 @@ final class GrpcInference {
     instance.submit(versioned, parsed, receivedAt, warmUp, new InferReply() {
       @Override
       public void answer(Answer a) {
-        permit.answered(a.byModel());
+        permit.answered(a.inTime());
         instance.countRequest(problem, 200);
         count(call.method, GrpcStatus.OK);
         try {

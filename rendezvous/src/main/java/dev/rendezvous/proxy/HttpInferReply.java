@@ -9,7 +9,7 @@ record HttpInferReply(RoutingContext ctx) implements InferReply {
 
   @Override
   public void answer(Answer a) {
-    Admission.answered(ctx, a.byModel());
+    Admission.answered(ctx, a.inTime());
     ObjectNode body = Json.MAPPER.createObjectNode();
     body.put("model_name", a.problem());
     body.put("model_version", Long.toString(a.scheduleVersion()));

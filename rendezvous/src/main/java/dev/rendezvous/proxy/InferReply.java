@@ -20,10 +20,12 @@ interface InferReply {
    * @param parameters the response's parameters ({@code answered_by}, {@code tier}, {@code default}, ...)
    * @param outputs every output of the answer; the reply writes those the request asked for
    * @param request the parsed request
-   * @param byModel whether a model answered (false: a default), for the admission limit's sample
+   * @param inTime whether the answer came back through the pipeline (a model's, or a default the rendezvous
+   *     decided by the schedule); false when the proxy had to answer itself (its deadline guard, or Kafka
+   *     refusing the request): the admission limit's sample of whether the pipeline keeps up
    */
   record Answer(String problem, long scheduleVersion, String clientId, ObjectNode parameters, List<Tensor> outputs,
-      InferRequestParser.Parsed request, boolean byModel) {}
+      InferRequestParser.Parsed request, boolean inTime) {}
 
   /** Writes the answer. */
   void answer(Answer answer);

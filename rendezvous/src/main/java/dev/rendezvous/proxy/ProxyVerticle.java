@@ -377,7 +377,7 @@ public final class ProxyVerticle extends VerticleBase {
       params.put("request_id", requestId);
     }
     w.reply().answer(new InferReply.Answer(w.problem(), w.schedule().version(), w.clientId(), params, outputs,
-        w.request(), !params.path("default").asBoolean()));
+        w.request(), requestId != null));
   }
 
   /** Counts every inference request by problem and final HTTP status, errors included. */

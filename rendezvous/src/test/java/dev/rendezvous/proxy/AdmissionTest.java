@@ -22,8 +22,12 @@ class AdmissionTest {
   }
 
   static AdmissionConfig limits(int initial, int min, int max) {
+    return limits(AdmissionConfig.defaults().limit(), initial, min, max);
+  }
+
+  static AdmissionConfig limits(String algorithm, int initial, int min, int max) {
     AdmissionConfig d = AdmissionConfig.defaults();
-    return new AdmissionConfig(d.limit(), initial, min, max, d.lagTargetMs(), d.lagIntervalMs(), d.lagProbeMs(),
+    return new AdmissionConfig(algorithm, initial, min, max, d.lagTargetMs(), d.lagIntervalMs(), d.lagProbeMs(),
         d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads());
   }
 
@@ -55,16 +59,41 @@ class AdmissionTest {
   }
 
   @Test
-  void answers_slower_than_the_long_term_round_trip_shrink_the_limit() {
-    Admission a = admission(limits(20, 1, 200));
+  void the_default_limit_shrinks_at_each_answer_of_the_guard_and_grows_back_with_answers_in_time() {
+    Admission a = admission(AdmissionConfig.defaults());
+    assertThat(a.limit("fraud")).isEqualTo(20);
+    for (int round = 0; round < 10; round++) {
+      roundTrip(a, 48, true); // answers in time: a model's, or a default the schedule chose
+    }
+    int settled = a.limit("fraud");
+    assertThat(settled).as("a full limit of answers in time raises it").isGreaterThan(20);
+    // The guard answered: the pipeline did not keep up. Each such answer takes a tenth off the limit.
+    roundTrip(a, 48, false);
+    assertThat(a.limit("fraud")).isEqualTo(AdmissionConfig.defaults().minLimit());
+    List<Admission.Permit> held = new ArrayList<>();
+    Admission.Decision d;
+    while ((d = a.admit("fraud")).admitted()) {
+      held.add(d.permit());
+    }
+    assertThat(held).as("the smaller limit is what admission enforces").hasSize(a.limit("fraud"));
+    held.forEach(Admission.Permit::release); // closed connections: neither success nor drop
+    assertThat(a.limit("fraud")).isEqualTo(AdmissionConfig.defaults().minLimit());
+    roundTrip(a, 10, true);
+    assertThat(a.limit("fraud")).as("answers in time grow it back, one per answer").isGreaterThan(
+        AdmissionConfig.defaults().minLimit());
+  }
+
+  @Test
+  void with_gradient2_answers_slower_than_the_long_term_round_trip_shrink_the_limit() {
+    Admission a = admission(limits("gradient2", 20, 1, 200));
     for (int round = 0; round < 60; round++) {
-      roundTrip(a, 10, true); // 10 ms answers by a model
+      roundTrip(a, 10, true); // 10 ms answers in time
     }
     int settled = a.limit("fraud");
     assertThat(settled).isGreaterThanOrEqualTo(20);
     // Defaults at the deadline: the pipeline is slower. (Gradient2 takes a latency that lasts for thousands
     // of answers as the new normal; the event-loop check does not.)
-    roundTrip(a, 48, false);
+    roundTrip(a, 48, true);
     assertThat(a.limit("fraud")).isLessThan(settled / 2);
     // The smaller limit is what admission enforces.
     int admitted = 0;
@@ -75,7 +104,7 @@ class AdmissionTest {
   }
 
   /** Admits as many as the limit allows, lets {@code rttMs} pass, and answers them all. */
-  void roundTrip(Admission a, long rttMs, boolean byModel) {
+  void roundTrip(Admission a, long rttMs, boolean inTime) {
     List<Admission.Permit> permits = new ArrayList<>();
     Admission.Decision d;
     while ((d = a.admit("fraud")).admitted()) {
@@ -83,7 +112,7 @@ class AdmissionTest {
     }
     nowUs.addAndGet(rttMs * 1000);
     for (Admission.Permit p : permits) {
-      p.answered(byModel);
+      p.answered(inTime);
       p.release();
     }
   }
