@@ -34,8 +34,16 @@ import java.util.Properties;
  *       Measured on 2 cores (docs/benchmark.md): it adds about 1 ms per hop when idle, but halves the broker's
  *       requests under load, and the full rendezvous then kept its 50 ms SLA at 2000 req/s instead of falling
  *       below 99.9% at 1000.
- *   <li>producer {@code acks} = 1: the leader's write is enough; a request lives for milliseconds, and waiting
- *       for replicas would cost more than a lost record (its request is then answered by the proxy's guard).
+ *   <li>producer {@code acks} = all and {@code enable.idempotence} = true: a record is acknowledged once every
+ *       in-sync replica has it, so an acknowledged request, score or result survives the loss of its leader (with
+ *       {@code min.insync.replicas} 2 of 3), and a send retried after a lost acknowledgement is not written twice.
+ *       It costs the request path nothing: a consumer reads a record only once every in-sync replica has it (the
+ *       high watermark), whatever the producer's {@code acks}, and no component waits for an acknowledgement before
+ *       going on. With {@code acks=1} a record the dead leader had acknowledged but not replicated was truncated
+ *       away: never scored, never archived. On a single broker both are the same write. A send keeps Kafka's
+ *       {@code delivery.timeout.ms} (120 s) and retries, so a record buffered while its partition has no leader
+ *       (a few seconds of fail-over) is written once a new leader is elected rather than dropped: its request was
+ *       answered by the proxy's guard meanwhile, and the decoy still archives it. Measured in docs/reliability.md.
  *   <li>producer {@code max.block.ms} = 500: the longest a {@code send} may wait for a topic's metadata or
  *       for room in its buffer. Kafka's default of 60 s let a broker outage hold the proxy's send threads for a
  *       minute; a request's deadline is milliseconds, so a send that cannot even start within half a second
@@ -65,7 +73,8 @@ public final class KafkaSettings {
   /** The system property naming that file; it wins over the environment variable. */
   public static final String PROPERTIES_FILE_PROPERTY = "rdv.kafka.properties.file";
 
-  private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "1", "max.block.ms", "500");
+  private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "all", "enable.idempotence",
+      "true", "max.block.ms", "500");
   private static final Map<String, String> OUTCOMES = Map.of("acks", "all", "enable.idempotence", "true",
       "request.timeout.ms", "2000", "delivery.timeout.ms", "5000");
   private static final Map<String, String> ADMIN = Map.of();
