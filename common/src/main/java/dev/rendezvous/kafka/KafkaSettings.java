@@ -49,6 +49,11 @@ import java.util.Properties;
  *       minute; a request's deadline is milliseconds, so a send that cannot even start within half a second
  *       fails at once and the request is answered with its default. Start-up fetches the metadata beforehand
  *       (and retries), so the bound only bites when the broker is gone.
+ *   <li>producer and consumer {@code retry.backoff.max.ms} = 250: while a partition has no leader, a client asks
+ *       for metadata again after a backoff that doubles from {@code retry.backoff.ms} (100 ms) up to this cap
+ *       (Kafka's: 1 s), so after a broker's death it finds the new leader at most a quarter of a second after the
+ *       election instead of a second; three hops each waited up to that long. A few more metadata requests per
+ *       client while a broker is gone are all it costs.
  *   <li>consumer {@code fetch.min.bytes} = 1 and {@code fetch.max.wait.ms} = 100: the broker answers a fetch as
  *       soon as one record is there, and an idle fetch costs one round trip every 100 ms.
  *   <li>consumer {@code session.timeout.ms} = 6000 and {@code heartbeat.interval.ms} = 1000 (classic group
@@ -74,12 +79,12 @@ public final class KafkaSettings {
   public static final String PROPERTIES_FILE_PROPERTY = "rdv.kafka.properties.file";
 
   private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "all", "enable.idempotence",
-      "true", "max.block.ms", "500");
+      "true", "max.block.ms", "500", "retry.backoff.max.ms", "250");
   private static final Map<String, String> OUTCOMES = Map.of("acks", "all", "enable.idempotence", "true",
       "request.timeout.ms", "2000", "delivery.timeout.ms", "5000");
   private static final Map<String, String> ADMIN = Map.of();
   private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100",
-      "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+      "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000", "retry.backoff.max.ms", "250");
   /** Settings of the classic group protocol that a consumer of {@code group.protocol=consumer} refuses. */
   private static final java.util.List<String> CLASSIC_ONLY = java.util.List.of("session.timeout.ms",
       "heartbeat.interval.ms", "partition.assignment.strategy");

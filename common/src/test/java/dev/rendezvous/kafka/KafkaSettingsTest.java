@@ -28,6 +28,12 @@ class KafkaSettingsTest {
   }
 
   @Test
+  void request_path_clients_look_for_a_new_leader_every_quarter_second_at_most() {
+    assertThat(KafkaSettings.producer("b:1")).containsEntry("retry.backoff.max.ms", "250");
+    assertThat(KafkaSettings.consumer("b:1")).containsEntry("retry.backoff.max.ms", "250");
+  }
+
+  @Test
   void a_system_property_overrides_a_default_and_adds_a_setting() {
     System.setProperty("rdv.kafka.producer.linger.ms", "2");
     System.setProperty("rdv.kafka.consumer.max.poll.records", "50");
