@@ -3,9 +3,9 @@ package dev.rendezvous.broker;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -83,8 +83,9 @@ public final class EmbeddedKafka implements AutoCloseable {
    * topics' default {@code min.insync.replicas} is one less (2 of 3), so that a producer with {@code acks=all}
    * keeps writing while one node is down and an acknowledged record survives the loss of any one node. Brokers
    * heartbeat every 500 ms and a broker silent for 3 s is fenced (Kafka's defaults: 2 s and 9 s), so that the
-   * partitions of a crashed node get new leaders, and drop it from their in-sync replicas, within seconds: loopback
-   * has no network that could stall a live broker's heartbeats that long (docs/reliability.md).
+   * partitions of a crashed node get new leaders, and drop it from their in-sync replicas, within seconds: on
+   * loopback only the machine itself could stall a live broker's heartbeats that long, and a broker fenced by
+   * mistake costs seconds of leader changes, never a record (docs/reliability.md).
    */
   public static EmbeddedKafka startNode(Path dataDir, int port, int nodeId, String quorumVoters, String clusterId) {
     Map<Integer, Integer> voters = parseVoters(quorumVoters);
