@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -201,7 +202,7 @@ class ThreeBrokerFailoverIT {
     topics.forEach(d -> d.partitions().forEach(p -> led.merge(p.leader().id(), 1, Integer::sum)));
     System.out.printf("partitions of input and scores led, by node: %s%n", led);
     return led.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue()
-        .thenComparing(Map.Entry.comparingByKey(java.util.Comparator.reverseOrder()))).orElseThrow().getKey();
+        .thenComparing(Map.Entry.comparingByKey(Comparator.reverseOrder()))).orElseThrow().getKey();
   }
 
   private static Map<String, TopicDescription> describe(Admin admin, List<String> topics) throws Exception {
