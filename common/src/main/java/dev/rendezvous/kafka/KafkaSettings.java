@@ -34,13 +34,26 @@ import java.util.Properties;
  *       Measured on 2 cores (docs/benchmark.md): it adds about 1 ms per hop when idle, but halves the broker's
  *       requests under load, and the full rendezvous then kept its 50 ms SLA at 2000 req/s instead of falling
  *       below 99.9% at 1000.
- *   <li>producer {@code acks} = 1: the leader's write is enough; a request lives for milliseconds, and waiting
- *       for replicas would cost more than a lost record (its request is then answered by the proxy's guard).
+ *   <li>producer {@code acks} = all and {@code enable.idempotence} = true: a record is acknowledged once every
+ *       in-sync replica has it, so an acknowledged request, score or result survives the loss of its leader (with
+ *       {@code min.insync.replicas} 2 of 3), and a send retried after a lost acknowledgement is not written twice.
+ *       It costs the request path nothing: a consumer reads a record only once every in-sync replica has it (the
+ *       high watermark), whatever the producer's {@code acks}, and no component waits for an acknowledgement before
+ *       going on. With {@code acks=1} a record the dead leader had acknowledged but not replicated was truncated
+ *       away: never scored, never archived. On a single broker both are the same write. A send keeps Kafka's
+ *       {@code delivery.timeout.ms} (120 s) and retries, so a record buffered while its partition has no leader
+ *       (a few seconds of fail-over) is written once a new leader is elected rather than dropped: its request was
+ *       answered by the proxy's guard meanwhile, and the decoy still archives it. Measured in docs/reliability.md.
  *   <li>producer {@code max.block.ms} = 500: the longest a {@code send} may wait for a topic's metadata or
  *       for room in its buffer. Kafka's default of 60 s let a broker outage hold the proxy's send threads for a
  *       minute; a request's deadline is milliseconds, so a send that cannot even start within half a second
  *       fails at once and the request is answered with its default. Start-up fetches the metadata beforehand
  *       (and retries), so the bound only bites when the broker is gone.
+ *   <li>producer and consumer {@code retry.backoff.max.ms} = 250: while a partition has no leader, a client asks
+ *       for metadata again after a backoff that doubles from {@code retry.backoff.ms} (100 ms) up to this cap
+ *       (Kafka's: 1 s), so after a broker's death it finds the new leader at most a quarter of a second after the
+ *       election instead of a second; three hops each waited up to that long. A few more metadata requests per
+ *       client while a broker is gone are all it costs.
  *   <li>consumer {@code fetch.min.bytes} = 1 and {@code fetch.max.wait.ms} = 100: the broker answers a fetch as
  *       soon as one record is there, and an idle fetch costs one round trip every 100 ms.
  *   <li>consumer {@code session.timeout.ms} = 6000 and {@code heartbeat.interval.ms} = 1000 (classic group
@@ -65,12 +78,13 @@ public final class KafkaSettings {
   /** The system property naming that file; it wins over the environment variable. */
   public static final String PROPERTIES_FILE_PROPERTY = "rdv.kafka.properties.file";
 
-  private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "1", "max.block.ms", "500");
+  private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "all", "enable.idempotence",
+      "true", "max.block.ms", "500", "retry.backoff.max.ms", "250");
   private static final Map<String, String> OUTCOMES = Map.of("acks", "all", "enable.idempotence", "true",
       "request.timeout.ms", "2000", "delivery.timeout.ms", "5000");
   private static final Map<String, String> ADMIN = Map.of();
   private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100",
-      "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000");
+      "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000", "retry.backoff.max.ms", "250");
   /** Settings of the classic group protocol that a consumer of {@code group.protocol=consumer} refuses. */
   private static final java.util.List<String> CLASSIC_ONLY = java.util.List.of("session.timeout.ms",
       "heartbeat.interval.ms", "partition.assignment.strategy");

@@ -15,10 +15,22 @@ class KafkaSettingsTest {
 
   @Test
   void defaults_favour_latency() {
-    assertThat(KafkaSettings.producer("b:1")).containsEntry("linger.ms", "1").containsEntry("acks", "1")
+    assertThat(KafkaSettings.producer("b:1")).containsEntry("linger.ms", "1")
         .containsEntry("bootstrap.servers", "b:1");
     assertThat(KafkaSettings.consumer("b:1")).containsEntry("fetch.min.bytes", "1")
         .containsEntry("fetch.max.wait.ms", "100");
+  }
+
+  @Test
+  void request_path_writes_wait_for_every_in_sync_replica_and_are_never_written_twice() {
+    assertThat(KafkaSettings.producer("b:1")).containsEntry("acks", "all").containsEntry("enable.idempotence", "true")
+        .doesNotContainKeys("delivery.timeout.ms", "request.timeout.ms", "retries");
+  }
+
+  @Test
+  void request_path_clients_look_for_a_new_leader_every_quarter_second_at_most() {
+    assertThat(KafkaSettings.producer("b:1")).containsEntry("retry.backoff.max.ms", "250");
+    assertThat(KafkaSettings.consumer("b:1")).containsEntry("retry.backoff.max.ms", "250");
   }
 
   @Test

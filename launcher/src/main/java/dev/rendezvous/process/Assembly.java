@@ -15,6 +15,7 @@ import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.rendezvous.RendezvousConfig;
 import dev.rendezvous.rendezvous.RendezvousVerticle;
 import dev.rendezvous.rollout.ScheduleControl;
+import dev.rendezvous.rollout.ScheduleLog;
 import dev.rendezvous.rollout.ScheduleRoutes;
 import dev.rendezvous.rollout.ScheduleWatcher;
 import dev.rendezvous.rollout.ScoreObserver;
@@ -51,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * (after the embedded broker), each component command starts one, so the two differ only in what one JVM hosts.
  *
  * <p>The topics of every problem a component serves are created when missing, with the partitions and
- * replication factor given; a results topic gets at least one partition per proxy instance, added to it when it
+ * replication factor given (the schedule log with that replication factor and one partition); a results topic gets at least one partition per proxy instance, added to it when it
  * has fewer. Every component registers its meters with the one registry, which the caller owns.
  * {@link #close} stops the proxy first (no new work) and its readiness checks, then the rendezvous, the runners, the
  * decoys (after the runners, so that the last scores are archived), the monitors and the schedule control.
@@ -328,6 +329,7 @@ public final class Assembly implements AutoCloseable {
           replicationFactor);
       KafkaTopics.ensureAtLeast(bootstrapServers, List.of(t.results()), Math.max(partitions, resultsPartitions),
           replicationFactor);
+      ScheduleLog.ensureTopic(bootstrapServers, problem, replicationFactor);
     }
   }
 

@@ -49,7 +49,8 @@ public final class TestSystems {
         """.formatted(problem);
   }
 
-  static RunnerConfig runner(String problem, String modelId) {
+  /** The demo model {@code modelId} (bc-mlp, bc-gbt, bc-logreg or bc-canary) as a runner of {@code problem}. */
+  public static RunnerConfig runner(String problem, String modelId) {
     Map<String, String> files = Map.of("bc-mlp", "bc-mlp-2.onnx", "bc-gbt", "bc-gbt-3.onnx",
         "bc-logreg", "bc-logreg-1.onnx", "bc-canary", "bc-canary-1.onnx");
     Map<String, String> versions = Map.of("bc-mlp", "2", "bc-gbt", "3", "bc-logreg", "1", "bc-canary", "1");
@@ -100,7 +101,7 @@ public final class TestSystems {
   }
 
   /** Held-out rows of the data set and each model's reference prediction for them. */
-  static JsonNode reference() throws IOException {
+  public static JsonNode reference() throws IOException {
     return Json.MAPPER.readTree(MODELS.resolve("reference.json").toFile());
   }
 

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -64,13 +65,26 @@ public final class ScheduleLog {
     return String.format("%012d", version);
   }
 
-  /** Creates the problem's schedule log, compacted and with one partition, unless it exists. */
+  /**
+   * Creates the problem's schedule log, compacted and with one partition, unless it exists, with the cluster's
+   * default replication factor (the brokers' {@code default.replication.factor}).
+   */
   public static void ensureTopic(String bootstrapServers, String problem) {
+    ensureTopic(bootstrapServers, problem, Optional.empty());
+  }
+
+  /** The same with the given replication factor: the one the problem's other topics have. */
+  public static void ensureTopic(String bootstrapServers, String problem, short replicationFactor) {
+    ensureTopic(bootstrapServers, problem, Optional.of(replicationFactor));
+  }
+
+  private static void ensureTopic(String bootstrapServers, String problem, Optional<Short> replicationFactor) {
     try (Admin admin = Admin.create(KafkaSettings.adminProperties(bootstrapServers))) {
       if (admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic(problem))) {
         return;
       }
-      NewTopic t = new NewTopic(topic(problem), 1, (short) 1).configs(Map.of("cleanup.policy", "compact"));
+      NewTopic t = new NewTopic(topic(problem), Optional.of(1), replicationFactor)
+          .configs(Map.of("cleanup.policy", "compact"));
       try {
         admin.createTopics(List.of(t)).all().get(30, TimeUnit.SECONDS);
       } catch (ExecutionException e) {
