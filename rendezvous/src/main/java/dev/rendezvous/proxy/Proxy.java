@@ -11,6 +11,7 @@ import dev.rendezvous.ui.StatusPage;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -65,6 +66,9 @@ public final class Proxy extends VerticleBase {
   private final Map<String, LongAdder> inFlight = new HashMap<>();
   private final List<ProxyVerticle> instances = new ArrayList<>();
   private WorkerExecutor admin;
+  private CoalescedScrape scrapes;
+  /** Shortest time between two starts of a {@code /metrics} scrape (see {@link CoalescedScrape}). */
+  static final long SCRAPE_INTERVAL_MS = 100;
   private KafkaReachability kafka;
   private KafkaProducer<String, byte[]> producer;
   private KafkaProducer<String, byte[]> outcomeProducer;
@@ -187,6 +191,14 @@ public final class Proxy extends VerticleBase {
   /** Requests of {@code problem} received and not yet answered, on every instance. */
   LongAdder inFlight(String problem) {
     return inFlight.get(problem);
+  }
+
+  /** The scrapes of {@code /metrics}, coalesced for every instance; made on first use. */
+  synchronized CoalescedScrape scrapes(PrometheusMeterRegistry prometheus) {
+    if (scrapes == null) {
+      scrapes = new CoalescedScrape(vertx, admin, prometheus::scrape, SCRAPE_INTERVAL_MS);
+    }
+    return scrapes;
   }
 
   /** The admin executor; made when this verticle starts, before any instance. */

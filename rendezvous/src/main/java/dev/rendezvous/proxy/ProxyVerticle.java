@@ -25,6 +25,7 @@ import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
@@ -182,9 +183,17 @@ public final class ProxyVerticle extends VerticleBase {
     proxy.extraRoutes.accept(router, admin);
     if (metrics instanceof PrometheusMeterRegistry prometheus) {
       // A scrape walks every meter of the process (milliseconds): off the event loop.
-      router.get("/metrics").handler(ctx -> admin.executeBlocking(prometheus::scrape, false)
-          .onSuccess(text -> ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT).end(text))
-          .onFailure(ctx::fail));
+      CoalescedScrape scrapes = proxy.scrapes(prometheus);
+      router.get("/metrics").handler(ctx -> {
+        Context here = vertx.getOrCreateContext();
+        scrapes.get().onComplete(result -> here.runOnContext(v -> {
+          if (result.succeeded()) {
+            ctx.response().putHeader("content-type", StatusPage.PROMETHEUS_TEXT).end(result.result());
+          } else {
+            ctx.fail(result.cause());
+          }
+        }));
+      });
     }
     statusPage.mount(router, admin);
     router.route().last().handler(ctx -> error(ctx, 404, "no such endpoint: " + ctx.request().method() + " "
