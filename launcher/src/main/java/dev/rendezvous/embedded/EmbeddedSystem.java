@@ -225,7 +225,7 @@ public final class EmbeddedSystem implements AutoCloseable {
         metrics);
     try {
       List<RunnerConfig> configs = runners.stream().map(options.runner::apply).toList();
-      ProxyConfig proxyConfig = options.proxy.toConfig(bootstrap);
+      ProxyConfig proxyConfig = options.proxy.toConfig(bootstrap, ProxyConfig.defaultInstancesBesideThePipeline());
       // A results partition per proxy instance, on a data directory of fewer partitions too.
       assembly.resultsPartitions(proxyConfig.resultsPartitionsNeeded());
       // The score observer and the monitors read the same scores: one consumer feeds them all, off the request path.

@@ -40,7 +40,8 @@ public final class ProxyOptions {
 
   @Option(names = "--proxy-instances", defaultValue = "${env:RDV_PROXY_INSTANCES:-0}",
       description = "Instances of the proxy serving the port, each on an event loop of its own with a results "
-          + "partition of its own (the results topics get at least that many); 0 is one per available processor.")
+          + "partition of its own (the results topics get at least that many); 0 is one per available processor for "
+          + "the proxy alone, one per two processors for up, which shares them with the whole pipeline.")
   int instances;
 
   @Option(names = "--grpc-port", defaultValue = "${env:RDV_GRPC_PORT:-8081}",
@@ -76,9 +77,14 @@ public final class ProxyOptions {
     return host;
   }
 
-  /** The proxy's configuration against this cluster. */
+  /** The configuration of a proxy in a process of its own against this cluster. */
   public ProxyConfig toConfig(String bootstrapServers) {
-    int n = instances == 0 ? ProxyConfig.defaultInstances() : instances;
+    return toConfig(bootstrapServers, ProxyConfig.defaultInstances());
+  }
+
+  /** The proxy's configuration against this cluster, with {@code defaultInstances} unless the options say. */
+  public ProxyConfig toConfig(String bootstrapServers, int defaultInstances) {
+    int n = instances == 0 ? defaultInstances : instances;
     return new ProxyConfig(host, port, bodyLimitBytes,
         proxyId == null || proxyId.isBlank() ? ProxyConfig.randomId() : proxyId,
         firstResultsPartition(resultsPartition, System.getenv().getOrDefault("HOSTNAME", ""), n), n,

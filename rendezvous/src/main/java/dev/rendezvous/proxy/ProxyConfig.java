@@ -57,6 +57,16 @@ public record ProxyConfig(String host, int port, long bodyLimitBytes, String pro
   }
 
   /**
+   * The default for a proxy that shares its JVM with the rest of the pipeline (the embedded default: broker,
+   * runners, rendezvous, decoy): one instance per two processors, at least one. The other half of the cores is
+   * the pipeline's: on 2 cores one instance answered 1,000 req/s with p99 36.5 ms and 59 refusals where two gave
+   * 44.0 ms and 352 (docs/benchmark.md).
+   */
+  public static int defaultInstancesBesideThePipeline() {
+    return Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+  }
+
+  /**
    * The first results partition of a proxy that is replica {@code ordinal} of several alike, each with
    * {@code instances} instances: replica 0 reads from 0, replica 1 from {@code instances}, and so on, so that no
    * two replicas read the same partition.

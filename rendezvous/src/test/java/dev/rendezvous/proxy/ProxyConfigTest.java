@@ -51,5 +51,8 @@ class ProxyConfigTest {
     assertThatThrownBy(() -> proxy(-1, 1)).hasMessageContaining("cannot be negative");
     assertThat(ProxyConfig.defaults("kafka:9092").instances()).isEqualTo(Runtime.getRuntime().availableProcessors());
     assertThat(ProxyConfig.defaults("kafka:9092").withInstances(3).instances()).isEqualTo(3);
+    int processors = Runtime.getRuntime().availableProcessors();
+    assertThat(ProxyConfig.defaultInstancesBesideThePipeline()).as("beside the pipeline: half the processors")
+        .isEqualTo(Math.max(1, processors / 2));
   }
 }
