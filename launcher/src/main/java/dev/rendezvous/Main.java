@@ -177,7 +177,7 @@ public final class Main implements Runnable {
       String target = url;
       if (target == null) {
         system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--grpc-port", "-1", "--data",
-            "target/bench-data-" + System.nanoTime(), "--port", "0", "--warm-up", "500"));
+            "target/bench-data-" + System.nanoTime(), "--port", "0", "--warm-up", "500", "--warm-up-jit-max", "0"));
         target = system.url();
       }
       try {
@@ -248,7 +248,7 @@ public final class Main implements Runnable {
       try (EmbeddedSystem system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--grpc-port", "-1", "--data",
           "target/soak-data-" + System.nanoTime(), "--schedules", "schedules", "--runners",
           "model-runners/config,canary/config", "--host", "127.0.0.1", "--port", "0", "--partitions", "4",
-          "--rendezvous", "--warm-up", "500"))) {
+          "--rendezvous", "--warm-up", "500", "--warm-up-jit-max", "0"))) {
         dev.rendezvous.bench.Soak.Report report = dev.rendezvous.bench.Soak.run(system,
             new dev.rendezvous.bench.Soak.Settings(problem, rate, warmUpSeconds * 1000L, durationSeconds * 1000L,
                 sampleSeconds * 1000L, 30_000), bodies);

@@ -31,6 +31,7 @@ import dev.rendezvous.rollout.ScheduleControl;
 import dev.rendezvous.runner.HostedModel;
 import dev.rendezvous.runner.RunnerConfig;
 import dev.rendezvous.runner.RunnerHost;
+import dev.rendezvous.runtime.JitWarmUp;
 import dev.rendezvous.schedule.ScheduleRegistry;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
@@ -41,7 +42,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -90,10 +93,18 @@ public final class EmbeddedSystem implements AutoCloseable {
 
     @Option(names = "--warm-up", defaultValue = "${env:RDV_WARM_UP:-200}",
         description = "Zero-valued requests sent through the whole path per problem, eight at a time, before "
-            + "reporting ready; then single requests until five in a row are answered within the first tier (at "
-            + "most as many again, and 20 s), so that the first real request is answered by the champion. 0 turns "
-            + "the warm-up off.")
+            + "reporting ready; then more of them until the JIT compiler is quiet (--warm-up-jit-max); then single "
+            + "requests until five in a row are answered within the first tier (at most as many again, and 20 s), "
+            + "so that the first real request is answered by the champion. 0 turns the warm-up off.")
     int warmUp;
+
+    @Option(names = "--warm-up-jit-max", defaultValue = "${env:RDV_WARM_UP_JIT_MAX:-30}",
+        description = "After the --warm-up requests, warm-up load goes on (eight requests at a time per problem) "
+            + "until the JIT compiler is quiet: it compiled less than 20 ms per second over the last 5 s. This "
+            + "bounds that step, in seconds (it takes 10-30 s on two cores); 0 skips it. Without it the compiler "
+            + "still takes most of a core for tens of seconds after start, and the first requests miss the "
+            + "first tier.")
+    int warmUpJitMaxSeconds;
 
     @Option(names = "--rendezvous", negatable = true, defaultValue = "${env:RDV_RENDEZVOUS:-true}",
         fallbackValue = "true",
@@ -176,7 +187,7 @@ public final class EmbeddedSystem implements AutoCloseable {
     return (data, schedules, runners, bootstrap, warmUp) -> {
       EmbeddedSystem system = start(Options.parse("--grpc-port", "-1", "--data", data.toString(), "--schedules", schedules.toString(),
           "--port", "0", "--bootstrap-servers", bootstrap, "--partitions", "4", "--warm-up",
-          Integer.toString(warmUp)), runners);
+          Integer.toString(warmUp), "--warm-up-jit-max", "0"), runners);
       return new BenchSuite.Running(system.url(), system);
     };
   }
@@ -242,8 +253,8 @@ public final class EmbeddedSystem implements AutoCloseable {
       Set<String> localModels = new TreeSet<>();
       assembly.runnerHosts().forEach(h -> h.models().forEach(
           m -> localModels.add(m.config().problem() + "/" + m.config().modelId())));
-      int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUp, proxy.warmUpKey(), credentials,
-          localModels);
+      int warmUps = warmUp(proxy.actualPort(), schedules, options.warmUp,
+          TimeUnit.SECONDS.toMillis(options.warmUpJitMaxSeconds), proxy.warmUpKey(), credentials, localModels);
       // The monitors count no request received before the warm-up ended.
       long afterWarmUp = Clock.SYSTEM.nowMicros();
       assembly.monitors().forEach(m -> m.ignoreRequestsReceivedBefore(afterWarmUp));
@@ -262,62 +273,98 @@ public final class EmbeddedSystem implements AutoCloseable {
   }
 
   /**
-   * Warms the whole path up in two steps. First {@code count} requests, eight at a time, so that the JVM compiles
-   * the hot code. Then, where a model of the first tier runs in this process, single requests one after the
-   * other until {@link #SETTLED_IN_A_ROW} in a row are answered within the first tier, at most {@code count} of
-   * them and {@link #SETTLE_LIMIT_MS} in all: the first real request then meets the path as a steady client
-   * would, not the last of the compiler's work or a consumer still settling into its fetch sessions.
+   * Warms the whole path up in three steps. First {@code count} requests per problem, eight at a time, so that
+   * the JVM compiles the hot code. Then, for at most {@code jitMaxMs}, more of them until the JIT compiler is
+   * quiet ({@link #JIT_QUIET}): the compiler's queue outlasts the first step by tens of seconds, and while it
+   * drains, it takes a core and the path runs partly interpreted. Then, where a model of the first tier runs in
+   * this process, single requests one after the other until {@link #SETTLED_IN_A_ROW} in a row are answered
+   * within the first tier, at most {@code count} of them and {@link #SETTLE_LIMIT_MS} in all: the first real
+   * request then meets the path as a steady client would.
    *
    * @param localModels {@code problem/model} of every runner in this process
    */
-  private static int warmUp(int port, ScheduleRegistry schedules, int count, WarmUpKey key, AccessControl access,
-      Set<String> localModels) throws Exception {
+  private static int warmUp(int port, ScheduleRegistry schedules, int count, long jitMaxMs, WarmUpKey key,
+      AccessControl access, Set<String> localModels) throws Exception {
     if (count <= 0) {
       return 0;
     }
-    int total = 0;
     AdminToken admin = access.admin();
     HttpClient http = access.tls().map(t -> HttpClient.newBuilder().sslContext(t.pinnedClientContext()).build())
         .orElseGet(HttpClient::newHttpClient);
     String scheme = access.tls().isPresent() ? "https" : "http";
+    Map<String, HttpRequest> requests = new LinkedHashMap<>();
     for (String problem : schedules.problems()) {
-      StringBuilder inputs = new StringBuilder();
-      for (TensorSpec spec : schedules.current(problem).orElseThrow().schedule().inputs()) {
-        long[] shape = spec.shape().clone();
-        for (int i = 0; i < shape.length; i++) {
-          shape[i] = shape[i] < 1 ? 1 : shape[i];
-        }
-        String zero = switch (spec.datatype()) {
-          case "BOOL" -> "false";
-          case "BYTES" -> "\"\"";
-          default -> "0";
-        };
-        String zeros = String.join(",", Collections.nCopies((int) Tensor.elementCount(shape), zero));
-        inputs.append(inputs.length() == 0 ? "" : ",").append("{\"name\":\"").append(spec.name())
-            .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
-            .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");
-      }
-      HttpRequest request = HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + "/v2/models/" + problem
-              + "/infer"))
+      requests.put(problem, HttpRequest.newBuilder(URI.create(scheme + "://127.0.0.1:" + port + "/v2/models/"
+              + problem + "/infer"))
           .header("content-type", "application/json")
           .header(WarmUpKey.HEADER, key.value())
           .header("authorization", "Bearer " + admin.value())
-          .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"" + WARM_UP_ID + "\",\"inputs\":[" + inputs + "]}"))
-          .build();
-      for (int sent = 0; sent < count; sent += 8) {
-        List<CompletableFuture<HttpResponse<Void>>> wave = new ArrayList<>();
-        for (int i = sent; i < Math.min(count, sent + 8); i++) {
-          wave.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
-        }
-        CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
-        total += wave.size();
-      }
-      List<String> firstTier = schedules.current(problem).orElseThrow().schedule().tiers().get(0).accept();
-      if (firstTier.stream().anyMatch(m -> localModels.contains(problem + "/" + m))) {
-        total += settle(http, request, problem, count);
+          .POST(HttpRequest.BodyPublishers.ofString(zeroRequest(schedules, problem)))
+          .build());
+    }
+    int[] total = {0};
+    for (HttpRequest request : requests.values()) {
+      for (int sent = 0; sent < count; sent += WARM_UP_WAVE) {
+        total[0] += wave(http, request, Math.min(WARM_UP_WAVE, count - sent));
       }
     }
-    return total;
+    if (jitMaxMs > 0) {
+      JitWarmUp.Result jit = JitWarmUp.run(new JitWarmUp.Policy(0, JIT_QUIET_WINDOW_MS, jitMaxMs,
+          JIT_QUIET_WINDOW_MS, JIT_QUIET, 500), ms -> {
+            long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+            while (System.nanoTime() < end) {
+              for (HttpRequest request : requests.values()) {
+                total[0] += wave(http, request, WARM_UP_WAVE);
+              }
+            }
+          });
+      LOG.info("warm-up until the JIT is quiet: {}", jit.describe());
+    }
+    for (Map.Entry<String, HttpRequest> e : requests.entrySet()) {
+      String problem = e.getKey();
+      List<String> firstTier = schedules.current(problem).orElseThrow().schedule().tiers().get(0).accept();
+      if (firstTier.stream().anyMatch(m -> localModels.contains(problem + "/" + m))) {
+        total[0] += settle(http, e.getValue(), problem, count);
+      }
+    }
+    return total[0];
+  }
+
+  /** Warm-up requests in flight at once, per problem. */
+  static final int WARM_UP_WAVE = 8;
+  /** Compiler milliseconds per second below which the JIT counts as quiet, over {@link #JIT_QUIET_WINDOW_MS}. */
+  static final double JIT_QUIET = 20;
+  static final long JIT_QUIET_WINDOW_MS = 5_000;
+
+  /** Sends {@code n} copies of the request at once and waits for every answer; returns {@code n}. */
+  private static int wave(HttpClient http, HttpRequest request, int n) throws Exception {
+    List<CompletableFuture<HttpResponse<Void>>> wave = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      wave.add(http.sendAsync(request, HttpResponse.BodyHandlers.discarding()));
+    }
+    CompletableFuture.allOf(wave.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+    return n;
+  }
+
+  /** A request of zeros (false, empty strings) in the shape of the problem's inputs, 1 for each open dimension. */
+  private static String zeroRequest(ScheduleRegistry schedules, String problem) {
+    StringBuilder inputs = new StringBuilder();
+    for (TensorSpec spec : schedules.current(problem).orElseThrow().schedule().inputs()) {
+      long[] shape = spec.shape().clone();
+      for (int i = 0; i < shape.length; i++) {
+        shape[i] = shape[i] < 1 ? 1 : shape[i];
+      }
+      String zero = switch (spec.datatype()) {
+        case "BOOL" -> "false";
+        case "BYTES" -> "\"\"";
+        default -> "0";
+      };
+      String zeros = String.join(",", Collections.nCopies((int) Tensor.elementCount(shape), zero));
+      inputs.append(inputs.length() == 0 ? "" : ",").append("{\"name\":\"").append(spec.name())
+          .append("\",\"datatype\":\"").append(spec.datatype()).append("\",\"shape\":")
+          .append(Arrays.toString(shape).replace(" ", "")).append(",\"data\":[").append(zeros).append("]}");
+    }
+    return "{\"id\":\"" + WARM_UP_ID + "\",\"inputs\":[" + inputs + "]}";
   }
 
   /** Answers in a row within the first tier after which the warm-up counts the path as settled. */

@@ -35,6 +35,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
@@ -167,11 +168,33 @@ public final class Assembly implements AutoCloseable {
     }
     for (Map.Entry<String, List<RunnerConfig>> e : byProblem.entrySet()) {
       ensureTopics(e.getKey());
-      RunnerHost host = new RunnerHost(e.getValue(), bootstrapServers, clock, metrics).start();
+      RunnerHost host = new RunnerHost(e.getValue(), bootstrapServers, clock, metrics);
+      if (control != null) {
+        host.rankBy(this::firstTierAccepting);
+      }
+      host.start();
       hosts.add(host);
       pending.add(host.assigned());
     }
     return hosts;
+  }
+
+  /**
+   * The first tier (0-based) of the problem's current schedule that accepts this runner's model, or the number
+   * of tiers when none does (a shadow model) or there is no schedule: the order in which a runner host scores.
+   */
+  int firstTierAccepting(RunnerConfig rc) {
+    Optional<ScheduleRegistry.Versioned> current = schedules.current(rc.problem());
+    if (current.isEmpty()) {
+      return Integer.MAX_VALUE;
+    }
+    Schedule s = current.get().schedule();
+    for (int t = 0; t < s.tiers().size(); t++) {
+      if (s.accepts(t, rc.modelId(), rc.modelVersion(), rc.role())) {
+        return t;
+      }
+    }
+    return s.tiers().size();
   }
 
   /** Starts one decoy per problem. */

@@ -84,7 +84,7 @@ class GrpcInferenceIT {
     Files.writeString(schedules.resolve(problem + ".yaml"), TestSystems.schedule(problem));
     List<String> args = new java.util.ArrayList<>(List.of("--data", dir.resolve(problem).toString(), "--schedules",
         schedules.toString(), "--port", "0", "--grpc-port", "0", "--bootstrap-servers", broker.bootstrapServers(),
-        "--partitions", "2", "--warm-up", rendezvous ? "24" : "0", rendezvous ? "--rendezvous" : "--no-rendezvous"));
+        "--partitions", "2", "--warm-up", rendezvous ? "24" : "0", "--warm-up-jit-max", "0", rendezvous ? "--rendezvous" : "--no-rendezvous"));
     args.addAll(List.of(TestSystems.PERMISSIVE));
     return EmbeddedSystem.Options.parse(args.toArray(String[]::new));
   }

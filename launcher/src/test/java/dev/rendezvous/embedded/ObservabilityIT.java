@@ -62,7 +62,7 @@ class ObservabilityIT {
     PrometheusServer.binary(); // fail first, and clearly, when it is missing
     List<String> args = new ArrayList<>(List.of("--data", dir.resolve("data").toString(), "--schedules",
         REPO.resolve("schedules").toString(), "--runners", REPO.resolve("model-runners/config") + ","
-            + REPO.resolve("canary/config"), "--port", "0", "--partitions", "2", "--warm-up", "40",
+            + REPO.resolve("canary/config"), "--port", "0", "--partitions", "2", "--warm-up", "40", "--warm-up-jit-max", "0",
         "--monitor-reference-size", "200", "--monitor-window-size", "100", "--monitor-paired-window", "100"));
     // This test counts every request of an ordinary load: no refusals, even when the shared machine stalls the
     // system and the load piles up (AdmissionEndToEndIT covers admission).

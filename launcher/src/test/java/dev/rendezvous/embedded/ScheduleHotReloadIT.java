@@ -91,6 +91,8 @@ class ScheduleHotReloadIT {
     // Counts every answer of a steady load: no refusal when the shared machine stalls.
     try (EmbeddedSystem system = TestSystems.start(broker, dir, p, true, List.of(runner(p, "bc-mlp"),
         runner(p, "bc-gbt"), runner(p, "bc-canary")), TestSystems.PERMISSIVE)) {
+      assertThat(system.runnerHosts().get(0).order()).as("scoring order under version 1")
+          .extracting(m -> m.config().modelId()).containsExactly("bc-mlp", "bc-gbt", "bc-canary");
       Vertx vertx = Vertx.vertx();
       try {
         WebClient client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1")
@@ -208,6 +210,11 @@ class ScheduleHotReloadIT {
             inferBody("after", reference.get("rows").get(0), null)).body().get("parameters");
         assertThat(after.get("answered_by").asText()).isEqualTo("bc-gbt");
         assertThat(after.get("schedule_version").asLong()).isEqualTo(4);
+        // The runner host scores the models in the order of the schedule in force at its last poll: the
+        // promoted champion first, the canary last (version 1's order was bc-mlp, bc-gbt, bc-canary).
+        assertThat(system.runnerHosts()).hasSize(1);
+        assertThat(system.runnerHosts().get(0).order()).extracting(m -> m.config().modelId())
+            .containsExactly("bc-gbt", "bc-mlp", "bc-canary");
       } finally {
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }

@@ -56,7 +56,7 @@ class SecurityEndToEndIT {
     Files.writeString(schedules.resolve(P + ".yaml"), TestSystems.schedule(P));
     system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--grpc-port", "-1", "--data", dir.resolve("data").toString(),
         "--schedules", schedules.toString(), "--port", "0", "--bootstrap-servers", broker.bootstrapServers(),
-        "--partitions", "2", "--warm-up", "8"), List.of(runner(P, "bc-mlp")), new AccessControl(AdminToken.of(ADMIN), ApiKeys.load(keys)));
+        "--partitions", "2", "--warm-up", "8", "--warm-up-jit-max", "0"), List.of(runner(P, "bc-mlp")), new AccessControl(AdminToken.of(ADMIN), ApiKeys.load(keys)));
   }
 
   @AfterAll

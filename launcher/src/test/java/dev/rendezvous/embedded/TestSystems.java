@@ -92,7 +92,7 @@ public final class TestSystems {
       List<RunnerConfig> runners, String... more) throws Exception {
     List<String> args = new ArrayList<>(List.of("--data", data.toString(), "--schedules", schedules.toString(),
         "--port", "0", "--bootstrap-servers", bootstrapServers, "--partitions", Integer.toString(partitions),
-        "--warm-up", "24"));
+        "--warm-up", "24", "--warm-up-jit-max", "0"));
     if (!List.of(more).contains("--grpc-port")) {
       args.addAll(List.of("--grpc-port", "-1")); // no gRPC unless asked: systems of one test run side by side
     }

@@ -51,7 +51,7 @@ class TlsEndToEndIT {
     try (EmbeddedKafka broker = EmbeddedKafka.start(dir.resolve("broker"), 0);
         EmbeddedSystem system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--grpc-port", "-1", "--data",
             dir.resolve("data").toString(), "--schedules", schedules.toString(), "--port", "0",
-            "--bootstrap-servers", broker.bootstrapServers(), "--partitions", "2", "--warm-up", "8"),
+            "--bootstrap-servers", broker.bootstrapServers(), "--partitions", "2", "--warm-up", "8", "--warm-up-jit-max", "0"),
             List.of(runner(P, "bc-mlp")), new AccessControl(AdminToken.of(admin), ApiKeys.open(), tls))) {
       assertThat(system.url()).startsWith("https://127.0.0.1:");
       HttpClient https = HttpClient.newBuilder().sslContext(Tls.trusting(cert)).build();

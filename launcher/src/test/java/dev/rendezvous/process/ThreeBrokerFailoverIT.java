@@ -107,7 +107,7 @@ class ThreeBrokerFailoverIT {
         EmbeddedSystem system = EmbeddedSystem.start(EmbeddedSystem.Options.parse("--data",
             dir.resolve("system").toString(), "--schedules", schedules.toString(), "--port", "0", "--grpc-port",
             "-1", "--bootstrap-servers", cluster.bootstrapServers(), "--partitions", Integer.toString(PARTITIONS),
-            "--replication-factor", "3", "--warm-up", "100"),
+            "--replication-factor", "3", "--warm-up", "100", "--warm-up-jit-max", "0"),
             List.of("bc-mlp", "bc-gbt", "bc-logreg", "bc-canary").stream()
                 .map(m -> TestSystems.runner(PROBLEM, m)).toList());
         Admin admin = Admin.create(KafkaSettings.adminProperties(cluster.bootstrapServers()))) {

@@ -28,6 +28,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.ToIntFunction;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -46,8 +47,10 @@ import org.slf4j.LoggerFactory;
  * batches by its own {@code batch_size}, keeps its own meters and writes exactly one score per request); one
  * {@link KafkaProducer} writes all their scores. A host of one model is a runner on its own.
  *
- * <p>Models are scored one after the other on the loop's thread, serving models before canaries: inference
- * takes microseconds per batch, far less than a thread hand-off would cost. A model whose inference throws
+ * <p>Models are scored one after the other on the loop's thread, serving models before canaries, and among
+ * those in the order of an optional rank ({@link #rankBy}: the embedded system ranks by the first tier of the
+ * problem's current schedule that accepts the model, so the champion's score goes out first): inference takes
+ * microseconds per batch, far less than a thread hand-off would cost. A model whose inference throws
  * answers its requests with error scores and the others go on. A fault-injected model (see {@link RunnerConfig})
  * and a model on the DJL engine (libtorch's own thread pool makes its inference time unbounded) score on a thread
  * of their own, so that their slowness holds back only their own scores ({@link HostedModel}).
@@ -86,6 +89,9 @@ public final class RunnerHost implements Component {
   private Batch<String, byte[]> current;
   private List<InferenceRequest> decoded = List.of();
   private final Set<HostedModel> took = Collections.newSetFromMap(new IdentityHashMap<>());
+  // The order the loop scores in, replaced whole when the rank says otherwise; null rank: configuration order.
+  private volatile List<HostedModel> order;
+  private volatile ToIntFunction<RunnerConfig> rank;
 
   /** A host whose metrics are kept but not exported; for tests and tools. */
   public RunnerHost(List<RunnerConfig> configs, String bootstrapServers, Clock clock) throws Exception {
@@ -130,6 +136,7 @@ public final class RunnerHost implements Component {
             reader::lag, maxPoll));
       }
       this.models = List.copyOf(hosted);
+      this.order = models;
       this.loop = reader;
     } catch (Exception | Error e) {
       if (reader != null) {
@@ -242,9 +249,38 @@ public final class RunnerHost implements Component {
     return groupId;
   }
 
-  /** The hosted models, in the order they score a poll (serving models first). */
+  /** The hosted models, serving models first, in the order of their configurations otherwise. */
   public List<HostedModel> models() {
     return models;
+  }
+
+  /**
+   * Scores the models in the order of {@code rank} (lower first; ties keep their order), canaries still last.
+   * The rank is asked again for every model at each poll that returned records, so it may follow something
+   * that changes: the embedded system's follows the current schedule, and a champion rolled in by a schedule
+   * change scores first from the next poll on. It must be cheap and must not throw.
+   */
+  public void rankBy(ToIntFunction<RunnerConfig> rank) {
+    this.rank = rank;
+    reorder();
+  }
+
+  /** The models in the order the loop scores them now. */
+  public List<HostedModel> order() {
+    return order;
+  }
+
+  private void reorder() {
+    ToIntFunction<RunnerConfig> r = rank;
+    if (r == null) {
+      return;
+    }
+    List<HostedModel> sorted = new ArrayList<>(models);
+    sorted.sort(Comparator.comparing((HostedModel m) -> m.config().role() == Role.CANARY)
+        .thenComparingInt(m -> r.applyAsInt(m.config())));
+    if (!sorted.equals(order)) {
+      order = List.copyOf(sorted);
+    }
   }
 
   /** Pays the first-call costs (sessions, producer metadata) before the first request. */
@@ -269,8 +305,9 @@ public final class RunnerHost implements Component {
         }
       }
       decoded = Collections.unmodifiableList(requests);
+      reorder();
     }
-    for (HostedModel m : models) {
+    for (HostedModel m : order) {
       if (took.contains(m)) {
         continue; // a retry after the producer refused a later model's score: this one has its scores out
       }

@@ -26,6 +26,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.GroupListing;
@@ -132,6 +133,45 @@ class RunnerHostIT {
 
   static double count(PrometheusMeterRegistry m, String name, String model) {
     return Search.in(m).name(name).tag("model", model).counters().stream().mapToDouble(c -> c.count()).sum();
+  }
+
+  @Test
+  void theHostScoresInTheOrderOfItsRankAndFollowsARankThatChanges() throws Exception {
+    String problem = "host-ranked";
+    Topics t = topics(problem);
+    List<RunnerConfig> configs = List.of(config(problem, "bc-mlp", "2", "r-mlp", 64),
+        config(problem, "bc-gbt", "3", "r-gbt", 64), config(problem, "bc-logreg", "1", "r-logreg", 64));
+    AtomicReference<String> first = new AtomicReference<>("bc-logreg");
+    try (RunnerHost host = new RunnerHost(configs, broker.bootstrapServers(), Clock.SYSTEM)) {
+      host.rankBy(rc -> rc.modelId().equals(first.get()) ? 0 : 1);
+      assertThat(host.order()).extracting(m -> m.config().modelId())
+          .containsExactly("bc-logreg", "bc-mlp", "bc-gbt");
+      host.start().assigned().get(60, TimeUnit.SECONDS);
+      for (int i = 0; i < 20; i++) {
+        send(problem, "a" + i, features(i), later());
+      }
+      producer.flush();
+      readScores(t, scoredBy("a19", Set.of("r-mlp", "r-gbt", "r-logreg")));
+      first.set("bc-gbt");
+      for (int i = 0; i < 20; i++) {
+        send(problem, "b" + i, features(i), later());
+      }
+      producer.flush();
+      List<Score> scores = readScores(t, scoredBy("b19", Set.of("r-mlp", "r-gbt", "r-logreg")));
+      // One partition: the topic's order is the order the host sent in.
+      Map<String, List<String>> byRequest = new HashMap<>();
+      for (Score s : scores) {
+        byRequest.computeIfAbsent(s.requestId(), k -> new ArrayList<>()).add(s.modelId());
+      }
+      assertThat(byRequest).hasSize(40);
+      byRequest.forEach((id, models) -> assertThat(models).as(id)
+          .containsExactly(id.startsWith("a") ? new String[] {"bc-logreg", "bc-mlp", "bc-gbt"}
+              : new String[] {"bc-gbt", "bc-mlp", "bc-logreg"}));
+      assertThat(host.order()).extracting(m -> m.config().modelId())
+          .containsExactly("bc-gbt", "bc-mlp", "bc-logreg");
+      assertThat(host.models()).as("the configuration's order is kept apart").extracting(m -> m.config().modelId())
+          .containsExactly("bc-mlp", "bc-gbt", "bc-logreg");
+    }
   }
 
   @Test

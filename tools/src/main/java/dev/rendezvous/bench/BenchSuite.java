@@ -2,6 +2,7 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.runner.RunnerConfig;
+import dev.rendezvous.runtime.JitWarmUp;
 import dev.rendezvous.schedule.ScheduleLoader;
 import io.vertx.core.http.HttpMethod;
 import java.nio.file.Files;

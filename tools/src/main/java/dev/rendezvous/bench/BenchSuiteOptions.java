@@ -1,5 +1,6 @@
 package dev.rendezvous.bench;
 
+import dev.rendezvous.runtime.JitWarmUp;
 import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.Option;

@@ -1,4 +1,4 @@
-package dev.rendezvous.bench;
+package dev.rendezvous.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.rendezvous.bench;
+package dev.rendezvous.runtime;
 
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
