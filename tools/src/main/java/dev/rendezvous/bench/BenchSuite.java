@@ -8,8 +8,10 @@ import io.vertx.core.http.HttpMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -37,8 +39,9 @@ public final class BenchSuite {
 
   /**
    * @param root the repository root (schedules, runner configurations, models)
-   * @param rates stepped rates, requests per second; stepping stops after the first rate at which the full
-   *     rendezvous keeps fewer than 99.9% of requests within the SLA (median of the repetitions)
+   * @param rates stepped rates, requests per second; every system steps until the full rendezvous misses a rate
+   *     (fewer than 99.9% of requests within the SLA or more than 0.5% defaults, medians of the repetitions),
+   *     then the bare relay alone until it misses one too
    * @param durationMs time per measurement
    * @param fixedRate the rate of the fault and model-count scenarios
    * @param maxModels the model-count scenario goes from 1 to this many serving models
@@ -153,17 +156,26 @@ public final class BenchSuite {
         notes.append("- Broker requests with no load (idle consumers of every system, all counted in each "
             + "measurement): ").append(idleBrokerRate(s.quick() ? 1_000 : 2_000)).append('\n');
 
+        // Every system steps until the full rendezvous fails a rate; the bare relay, the reference of the
+        // capacity target, then steps on alone until it fails too, so that both capacities are known.
+        List<Target> stepping = new ArrayList<>(targets);
         for (double rate : s.rates()) {
+          if (stepping.isEmpty()) {
+            break;
+          }
           List<Measurement> atRate = new ArrayList<>();
-          for (RunPlan.Step<Target> step : RunPlan.alternating(targets, s.repetitions())) {
+          for (RunPlan.Step<Target> step : RunPlan.alternating(stepping, s.repetitions())) {
             Target t = step.system();
             atRate.add(measure(t.name(), t.url(), t.problem(), bodies, rate, step.repetition(), s, slaMs));
           }
           steady.addAll(atRate);
-          double fullSla = Spread.of(atRate.stream().filter(m -> m.system().equals(full.name()))
-              .map(m -> m.outcome().slaAttainment()).toList()).median();
-          if (fullSla < 0.999) {
-            break;
+          for (Target t : List.copyOf(stepping)) {
+            if (!holds(atRate, t.name())) {
+              stepping.remove(t);
+              if (t == full) {
+                stepping.removeIf(other -> !other.name().equals("bare relay"));
+              }
+            }
           }
         }
         all.addAll(steady);
@@ -190,6 +202,7 @@ public final class BenchSuite {
         body.append(BenchReport.summaryTable(t[1], "target req/s", byRate(steady, t[0])));
       }
       body.append(ratios(steady));
+      body.append(capacities(steady, s.rates()));
       String[][] colours = {{"bare relay", "#1f77b4"}, {"fan-out relay", "#9467bd"}, {"direct", "#2ca02c"},
           {"rendezvous", "#d62728"}};
       for (String[] c : colours) {
@@ -408,6 +421,53 @@ public final class BenchSuite {
           f50 / r50, f99 / r99, f50 / o50, f99 / o99, o99 / r99, f99 / d99));
     }
     return b.append('\n').toString();
+  }
+
+  /** The capacity rule: at least 99.9% within the SLA and at most 0.5% defaults, medians of the repetitions. */
+  static boolean holds(List<Measurement> atRate, String system) {
+    List<Measurement> runs = atRate.stream().filter(m -> m.system().equals(system)).toList();
+    return !runs.isEmpty()
+        && Spread.of(runs.stream().map(m -> m.outcome().slaAttainment()).toList()).median() >= 0.999
+        && Spread.of(runs.stream().map(m -> m.outcome().defaultShare()).toList()).median() <= 0.005;
+  }
+
+  /**
+   * Each system's capacity: the highest stepped rate it held ({@link #holds}) with every lower rate held too;
+   * "not reached" when it held the last rate it was measured at.
+   */
+  static String capacities(List<Measurement> steady, List<Double> rates) {
+    StringBuilder b = new StringBuilder("### Capacity\n\nThe highest stepped rate with at least 99.9% of requests "
+        + "within the SLA and at most 0.5% defaults (medians), every lower rate held too.\n\n| system | capacity "
+        + "req/s | first rate missed |\n|---|---|---|\n");
+    Map<String, Double> capacity = new LinkedHashMap<>();
+    Map<String, Boolean> reached = new LinkedHashMap<>();
+    for (String system : List.of("bare relay", "fan-out relay", "direct", "rendezvous")) {
+      double held = 0;
+      String missed = "not reached";
+      for (double rate : rates) {
+        List<Measurement> atRate = steady.stream().filter(m -> m.system().equals(system) && m.rate() == rate)
+            .toList();
+        if (atRate.isEmpty()) {
+          missed = "not reached (not measured from " + fmt(rate) + " on)";
+          break;
+        }
+        if (!holds(atRate, system)) {
+          missed = fmt(rate);
+          break;
+        }
+        held = rate;
+      }
+      capacity.put(system, held);
+      reached.put(system, !missed.startsWith("not"));
+      b.append(String.format(Locale.ROOT, "| %s | %s%s | %s |%n", system, reached.get(system) ? "" : ">= ",
+          fmt(held), missed));
+    }
+    double bare = capacity.get("bare relay");
+    double full = capacity.get("rendezvous");
+    b.append(String.format(Locale.ROOT, "%nFull rendezvous / bare relay: %s / %s = %.2f (target: at least 0.5)%s%n%n",
+        fmt(full), fmt(bare), bare > 0 ? full / bare : Double.NaN,
+        reached.get("bare relay") ? "" : "; the bare relay's limit was not reached, so the true ratio is lower"));
+    return b.toString();
   }
 
   private static double median(List<Measurement> all, String system, double rate, double percentile) {
