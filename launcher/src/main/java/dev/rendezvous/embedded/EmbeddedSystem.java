@@ -101,9 +101,9 @@ public final class EmbeddedSystem implements AutoCloseable {
     @Option(names = "--warm-up-jit-max", defaultValue = "${env:RDV_WARM_UP_JIT_MAX:-30}",
         description = "After the --warm-up requests, warm-up load goes on (eight requests at a time per problem) "
             + "until the JIT compiler is quiet: it compiled less than 20 ms per second over the last 5 s. This "
-            + "bounds that step, in seconds (it takes 10-30 s on two cores); 0 skips it. Without it the compiler "
-            + "still takes most of a core for tens of seconds after start, and the first requests miss the "
-            + "first tier.")
+            + "bounds that step, in seconds (on two cores the compiler is not quiet within a minute, so the bound "
+            + "is what applies); 0 skips it. Without it the compiler still takes most of a core for tens of "
+            + "seconds after start, and the first requests miss the first tier.")
     int warmUpJitMaxSeconds;
 
     @Option(names = "--rendezvous", negatable = true, defaultValue = "${env:RDV_RENDEZVOUS:-true}",

@@ -19,6 +19,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.IdentityHashMap;
@@ -92,6 +93,7 @@ public final class RunnerHost implements Component {
   // The order the loop scores in, replaced whole when the rank says otherwise; null rank: configuration order.
   private volatile List<HostedModel> order;
   private volatile ToIntFunction<RunnerConfig> rank;
+  private int[] orderRanks; // the ranks the order was sorted by; guarded by reorder's lock
 
   /** A host whose metrics are kept but not exported; for tests and tools. */
   public RunnerHost(List<RunnerConfig> configs, String bootstrapServers, Clock clock) throws Exception {
@@ -270,17 +272,27 @@ public final class RunnerHost implements Component {
     return order;
   }
 
-  private void reorder() {
+  /** Asks the rank for every model and sorts again only when an answer changed (each poll, on the loop). */
+  private synchronized void reorder() {
     ToIntFunction<RunnerConfig> r = rank;
     if (r == null) {
       return;
     }
-    List<HostedModel> sorted = new ArrayList<>(models);
-    sorted.sort(Comparator.comparing((HostedModel m) -> m.config().role() == Role.CANARY)
-        .thenComparingInt(m -> r.applyAsInt(m.config())));
-    if (!sorted.equals(order)) {
-      order = List.copyOf(sorted);
+    int[] ranks = new int[models.size()];
+    for (int i = 0; i < ranks.length; i++) {
+      ranks[i] = r.applyAsInt(models.get(i).config());
     }
+    if (Arrays.equals(ranks, orderRanks)) {
+      return;
+    }
+    orderRanks = ranks;
+    List<Integer> byRank = new ArrayList<>(ranks.length);
+    for (int i = 0; i < ranks.length; i++) {
+      byRank.add(i);
+    }
+    byRank.sort(Comparator.comparing((Integer i) -> models.get(i).config().role() == Role.CANARY)
+        .thenComparingInt(i -> ranks[i]));
+    order = byRank.stream().map(models::get).toList();
   }
 
   /** Pays the first-call costs (sessions, producer metadata) before the first request. */

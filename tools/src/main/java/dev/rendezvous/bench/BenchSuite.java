@@ -8,10 +8,8 @@ import io.vertx.core.http.HttpMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -432,41 +430,46 @@ public final class BenchSuite {
   }
 
   /**
-   * Each system's capacity: the highest stepped rate it held ({@link #holds}) with every lower rate held too;
-   * "not reached" when it held the last rate it was measured at.
+   * One system's capacity.
+   *
+   * @param held the highest stepped rate held with every lower one held too (0: none)
+   * @param missed what ended the stepping: the first rate missed, or why the limit was not reached
+   * @param reached whether a rate was missed, so that {@code held} is the limit and not a lower bound
    */
-  static String capacities(List<Measurement> steady, List<Double> rates) {
-    StringBuilder b = new StringBuilder("### Capacity\n\nThe highest stepped rate with at least 99.9% of requests "
-        + "within the SLA and at most 0.5% defaults (medians), every lower rate held too.\n\n| system | capacity "
-        + "req/s | first rate missed |\n|---|---|---|\n");
-    Map<String, Double> capacity = new LinkedHashMap<>();
-    Map<String, Boolean> reached = new LinkedHashMap<>();
-    for (String system : List.of("bare relay", "fan-out relay", "direct", "rendezvous")) {
+  record Capacity(double held, String missed, boolean reached) {
+
+    static Capacity of(List<Measurement> steady, List<Double> rates, String system) {
       double held = 0;
-      String missed = "not reached";
       for (double rate : rates) {
         List<Measurement> atRate = steady.stream().filter(m -> m.system().equals(system) && m.rate() == rate)
             .toList();
         if (atRate.isEmpty()) {
-          missed = "not reached (not measured from " + fmt(rate) + " on)";
-          break;
+          return new Capacity(held, "not reached (not measured from " + fmt(rate) + " on)", false);
         }
         if (!holds(atRate, system)) {
-          missed = fmt(rate);
-          break;
+          return new Capacity(held, fmt(rate), true);
         }
         held = rate;
       }
-      capacity.put(system, held);
-      reached.put(system, !missed.startsWith("not"));
-      b.append(String.format(Locale.ROOT, "| %s | %s%s | %s |%n", system, reached.get(system) ? "" : ">= ",
-          fmt(held), missed));
+      return new Capacity(held, "not reached", false);
     }
-    double bare = capacity.get("bare relay");
-    double full = capacity.get("rendezvous");
+  }
+
+  /** Each system's {@link Capacity} as a table, and the full rendezvous's over the bare relay's (the target). */
+  static String capacities(List<Measurement> steady, List<Double> rates) {
+    StringBuilder b = new StringBuilder("### Capacity\n\nThe highest stepped rate with at least 99.9% of requests "
+        + "within the SLA and at most 0.5% defaults (medians), every lower rate held too.\n\n| system | capacity "
+        + "req/s | first rate missed |\n|---|---|---|\n");
+    for (String system : List.of("bare relay", "fan-out relay", "direct", "rendezvous")) {
+      Capacity c = Capacity.of(steady, rates, system);
+      b.append(String.format(Locale.ROOT, "| %s | %s%s | %s |%n", system, c.reached() ? "" : ">= ", fmt(c.held()),
+          c.missed()));
+    }
+    Capacity bare = Capacity.of(steady, rates, "bare relay");
+    double full = Capacity.of(steady, rates, "rendezvous").held();
     b.append(String.format(Locale.ROOT, "%nFull rendezvous / bare relay: %s / %s = %.2f (target: at least 0.5)%s%n%n",
-        fmt(full), fmt(bare), bare > 0 ? full / bare : Double.NaN,
-        reached.get("bare relay") ? "" : "; the bare relay's limit was not reached, so the true ratio is lower"));
+        fmt(full), fmt(bare.held()), bare.held() > 0 ? full / bare.held() : Double.NaN,
+        bare.reached() ? "" : "; the bare relay's limit was not reached, so the true ratio is lower"));
     return b.toString();
   }
 
