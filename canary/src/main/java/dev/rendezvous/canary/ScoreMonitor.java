@@ -50,7 +50,16 @@ import org.slf4j.LoggerFactory;
 public final class ScoreMonitor implements Component {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScoreMonitor.class);
-  private static final int MAX_PENDING_PAIRS = 50_000;
+  /**
+   * How long after a request was received its scores still wait for their pair (the canary's for a model's,
+   * the models' for the canary's): two seconds, forty deadlines of the demo schedule. Models score a request
+   * in parallel, so the scores of one request come within a few deadlines of each other unless a runner is
+   * seconds behind, and such a runner's pairs would not describe the models' agreement anyway. Kept short on
+   * purpose: a waiting pair outlives several young collections, and each copies it.
+   */
+  static final long PAIRING_TIMEOUT_US = 2_000_000;
+  /** At most this many requests wait for their pairs, whatever the rate (a bound on memory). */
+  static final int MAX_PENDING_PAIRS = 50_000;
 
 
   /** A snapshot of one model's state, for tests and tools; the same numbers the meters show. */
@@ -65,12 +74,10 @@ public final class ScoreMonitor implements Component {
   private final ConsumerLoop<String, byte[]> loop;
   private final Map<String, ModelState> models = new ConcurrentHashMap<>();
   private volatile long notBeforeUs;
-  private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, PendingPair> eldest) {
-      return size() > MAX_PENDING_PAIRS;
-    }
-  };
+  /** Requests whose scores wait for a pair, in the order of their first score. */
+  private final LinkedHashMap<String, PendingPair> pending = new LinkedHashMap<>(1024);
+  /** The latest reception time of a request among the scores taken, the clock pairs expire by. */
+  private long latestReceivedAtUs = Long.MIN_VALUE;
 
   public ScoreMonitor(MonitorConfig config, String bootstrapServers, MeterRegistry registry) {
     this.config = config;
@@ -154,7 +161,15 @@ public final class ScoreMonitor implements Component {
       state.add(v);
     }
     boolean canary = score.role() == Role.CANARY;
-    PendingPair p = pending.computeIfAbsent(score.requestId(), k -> new PendingPair());
+    expirePairs(score.receivedAtUs());
+    if (score.receivedAtUs() < latestReceivedAtUs - PAIRING_TIMEOUT_US) {
+      return; // its pair, if any, is no longer waiting
+    }
+    PendingPair p = pending.get(score.requestId());
+    if (p == null) {
+      p = new PendingPair(score.receivedAtUs());
+      pending.put(score.requestId(), p);
+    }
     if (canary) {
       if (p.canary == null) {
         p.canary = values;
@@ -168,6 +183,28 @@ public final class ScoreMonitor implements Component {
     } else {
       p.others.put(state, values);
     }
+  }
+
+  /**
+   * Forgets the requests received more than {@link #PAIRING_TIMEOUT_US} before the latest one seen, and the
+   * oldest beyond {@link #MAX_PENDING_PAIRS}. Time is the requests' reception as stamped by the proxy, not this
+   * thread's clock, so a monitor catching up on a backlog pairs exactly as one keeping up.
+   */
+  private void expirePairs(long receivedAtUs) {
+    latestReceivedAtUs = Math.max(latestReceivedAtUs, receivedAtUs);
+    long oldest = latestReceivedAtUs - PAIRING_TIMEOUT_US;
+    for (var it = pending.values().iterator(); it.hasNext(); ) {
+      PendingPair p = it.next();
+      if (p.receivedAtUs >= oldest && pending.size() <= MAX_PENDING_PAIRS) {
+        break;
+      }
+      it.remove();
+    }
+  }
+
+  /** Requests whose scores wait for a pair; for tests. */
+  int pendingPairs() {
+    return pending.size();
   }
 
   private void pair(ModelState model, double[] modelValues, double[] canaryValues) {
@@ -224,8 +261,13 @@ public final class ScoreMonitor implements Component {
   }
 
   private static final class PendingPair {
+    final long receivedAtUs;
     double[] canary;
     final Map<ModelState, double[]> others = new HashMap<>(4);
+
+    PendingPair(long receivedAtUs) {
+      this.receivedAtUs = receivedAtUs;
+    }
   }
 
   /** One model version's detector, paired window and meters. Written by one thread, read by scrapes. */
