@@ -4,11 +4,11 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 
 /**
- * Fetch settings for readers off the request path (score monitor, score observer): the broker answers their
+ * Fetch settings for readers off the request path (decoy, score monitor, score observer): the broker answers their
  * fetch once {@value #MIN_BYTES} bytes are there or after {@value #MAX_WAIT_MS} ms, whichever comes first, so
  * that they make few, large fetches and leave the broker's and the machine's time to the request path's
  * consumers, which fetch as soon as one record is there. A few hundred milliseconds of delay costs a drift
- * statistic or a "last seen" nothing.
+ * statistic, a "last seen" or an archive line nothing (the decoy syncs every 200 ms anyway).
  */
 public final class OffPathFetch {
 

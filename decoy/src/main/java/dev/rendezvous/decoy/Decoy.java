@@ -12,6 +12,7 @@ import dev.rendezvous.runtime.Component;
 import dev.rendezvous.runtime.ConsumerLoop;
 import dev.rendezvous.runtime.ErrorPolicy;
 import dev.rendezvous.runtime.Health;
+import dev.rendezvous.runtime.OffPathFetch;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -317,13 +318,10 @@ public final class Decoy implements Component {
     p.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     p.put(ConsumerConfig.CLIENT_ID_CONFIG, config.groupId() + "-" + ProcessHandle.current().pid());
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, "1");
-    p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "100");
-    p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "2000");
     // A replacement decoy takes over a dead one's partitions after this long, not Kafka's default 45 s.
     p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, "10000");
     p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "2000");
-    return p;
+    return OffPathFetch.apply(p);
   }
 
   /** Stops reading, makes what was read durable and commits it. */
