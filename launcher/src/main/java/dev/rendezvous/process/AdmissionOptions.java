@@ -7,8 +7,8 @@ import picocli.CommandLine.Option;
 public final class AdmissionOptions {
 
   @Option(names = "--admission-limit", defaultValue = "${env:RDV_ADMISSION_LIMIT:-aimd}",
-      description = "Adaptive limit on admitted requests in flight, per problem: aimd (shrinks when the deadline "
-          + "guard answers), gradient2, vegas or none.")
+      description = "Adaptive limit on admitted requests in flight, per problem: aimd (a tenth off once per "
+          + "overload when the deadline guard answers), gradient2, vegas or none.")
   String limit;
 
   @Option(names = "--admission-initial-limit", defaultValue = "${env:RDV_ADMISSION_INITIAL_LIMIT:-20}",

@@ -2,7 +2,6 @@ package dev.rendezvous.proxy;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.Limiter;
-import com.netflix.concurrency.limits.limit.AIMDLimit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
 import com.netflix.concurrency.limits.limiter.SimpleLimiter;
@@ -33,10 +32,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Two signals, because they see different overloads:
  * <ul>
- *   <li>the concurrency limit (Netflix concurrency-limits) learns from each admitted request's round trip:
- *       a model's answer is a success, a default (nothing acceptable came by the deadline) a drop; when the
- *       round trip grows past its long-term average, the limit on requests in flight shrinks. It sees the
- *       pipeline behind the proxy (Kafka, runners, rendezvous) slowing down;
+ *   <li>the concurrency limit (Netflix concurrency-limits' limiter, by default with {@link WindowedAimdLimit})
+ *       learns from each admitted request's answer: one that came through the pipeline in time is a success,
+ *       one the deadline guard had to give a drop, and drops shrink the limit on requests in flight. It sees
+ *       the pipeline behind the proxy (Kafka, runners, rendezvous) falling behind;
  *   <li>the event-loop delay ({@link EventLoopLag}) sees the proxy's own thread falling behind, which delays
  *       every answer and every guard, whatever the limit says.
  * </ul>
@@ -200,8 +199,7 @@ public final class Admission {
     return switch (c.limit()) {
       case "gradient2" -> Gradient2Limit.newBuilder().initialLimit(c.initialLimit()).minLimit(c.minLimit())
           .maxConcurrency(c.maxLimit()).build();
-      case "aimd" -> AIMDLimit.newBuilder().initialLimit(c.initialLimit()).minLimit(c.minLimit())
-          .maxLimit(c.maxLimit()).build();
+      case "aimd" -> new WindowedAimdLimit(c.initialLimit(), c.minLimit(), c.maxLimit());
       case "vegas" -> VegasLimit.newBuilder().initialLimit(c.initialLimit()).maxConcurrency(c.maxLimit()).build();
       default -> throw new IllegalArgumentException("no limit algorithm '" + c.limit() + "'");
     };

@@ -6,13 +6,14 @@ package dev.rendezvous.proxy;
  * environment variable (docs/configuration.md); the defaults are the sources' own, named beside each.
  *
  * @param limit the adaptive concurrency limit on admitted, unanswered requests per problem: {@code aimd}
- *     (Netflix concurrency-limits' AIMDLimit, the default: a tenth off the limit each time the proxy's
- *     deadline guard has to answer, one more for each answer in time while at least half the limit is in
- *     flight), {@code gradient2} (Gradient2Limit: shrinks when the latest round trip grows past the long-term
- *     average; blind to answers at the deadline, which keep the round trip flat), {@code vegas} (VegasLimit:
- *     estimates the queue from the minimum round trip), or {@code none}. Measured under a flood of 256
- *     clients on 2 cores (docs/benchmark.md): gradient2 stayed at its ceiling while 95% of what it let in was
- *     answered by the guard; aimd fell to its floor within a second
+ *     (the default, {@link WindowedAimdLimit}: a tenth off the limit when the proxy's deadline guard has to
+ *     answer a request admitted after the last decrease, so at most once per overload and per round trip;
+ *     growing while at least half the limit is in flight, as TCP's window does), {@code gradient2}
+ *     (Gradient2Limit: shrinks when the latest round trip grows past the long-term average; blind to answers
+ *     at the deadline, which keep the round trip flat), {@code vegas} (VegasLimit: estimates the queue from
+ *     the minimum round trip), or {@code none}. Measured under a flood of 256 clients on 2 cores
+ *     (docs/benchmark.md): gradient2 stayed at its ceiling while 95% of what it let in was answered by the
+ *     guard; AIMD fell to its floor within a second
  * @param initialLimit the limit before any answer has been measured; 20, the limiters' own default
  * @param minLimit the limit never goes below this; 5: under a flood, a floor of 20 still let in more than the
  *     pipeline answered in time, and the limit grows by one per answer in time when traffic is busy

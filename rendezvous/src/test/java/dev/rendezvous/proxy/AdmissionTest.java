@@ -59,28 +59,68 @@ class AdmissionTest {
   }
 
   @Test
-  void the_default_limit_shrinks_at_each_answer_of_the_guard_and_grows_back_with_answers_in_time() {
+  void the_default_limit_shrinks_once_per_overload_and_grows_back_with_answers_in_time() {
     Admission a = admission(AdmissionConfig.defaults());
     assertThat(a.limit("fraud")).isEqualTo(20);
     for (int round = 0; round < 10; round++) {
       roundTrip(a, 48, true); // answers in time: a model's, or a default the schedule chose
     }
     int settled = a.limit("fraud");
-    assertThat(settled).as("a full limit of answers in time raises it").isGreaterThan(20);
-    // The guard answered: the pipeline did not keep up. Each such answer takes a tenth off the limit.
+    assertThat(settled).as("before any overload, each answer in time with half the limit in flight raises it")
+        .isGreaterThan(100);
+
+    // A stall: every request in flight is answered by the guard. One overload, one decrease of a tenth.
     roundTrip(a, 48, false);
-    assertThat(a.limit("fraud")).isEqualTo(AdmissionConfig.defaults().minLimit());
+    int afterStall = a.limit("fraud");
+    assertThat(afterStall).isEqualTo((int) (settled * WindowedAimdLimit.BACKOFF_RATIO));
     List<Admission.Permit> held = new ArrayList<>();
     Admission.Decision d;
     while ((d = a.admit("fraud")).admitted()) {
       held.add(d.permit());
     }
-    assertThat(held).as("the smaller limit is what admission enforces").hasSize(a.limit("fraud"));
+    assertThat(held).as("the smaller limit is what admission enforces").hasSize(afterStall);
     held.forEach(Admission.Permit::release); // closed connections: neither success nor drop
+    assertThat(a.limit("fraud")).isEqualTo(afterStall);
+
+    // The overload lasts: requests admitted after that decrease are late too, and each round trip cuts again,
+    // down to the floor.
+    roundTrip(a, 48, false);
+    assertThat(a.limit("fraud")).isEqualTo((int) (afterStall * WindowedAimdLimit.BACKOFF_RATIO));
+    for (int round = 0; round < 40; round++) {
+      roundTrip(a, 48, false);
+    }
     assertThat(a.limit("fraud")).isEqualTo(AdmissionConfig.defaults().minLimit());
+    for (int round = 0; round < 5; round++) {
+      roundTrip(a, 10, true);
+    }
+    int recovering = a.limit("fraud");
+    assertThat(recovering).as("right after an overload, answers in time grow it by at most one per round trip")
+        .isBetween(AdmissionConfig.defaults().minLimit() + 1, AdmissionConfig.defaults().minLimit() + 5);
+    nowUs.addAndGet(TimeUnit.NANOSECONDS.toMicros(WindowedAimdLimit.CALM_NANOS));
     roundTrip(a, 10, true);
-    assertThat(a.limit("fraud")).as("answers in time grow it back, one per answer").isGreaterThan(
-        AdmissionConfig.defaults().minLimit());
+    assertThat(a.limit("fraud")).as("a Retry-After later, by one per answer in time again")
+        .isGreaterThanOrEqualTo(recovering + recovering / 2);
+  }
+
+  @Test
+  void a_late_answer_of_a_request_admitted_before_the_last_decrease_does_not_cut_again() {
+    Admission a = admission(limits(100, 5, 200));
+    Admission.Permit early = a.admit("fraud").permit();
+    nowUs.addAndGet(1_000);
+    Admission.Permit cut = a.admit("fraud").permit();
+    nowUs.addAndGet(47_000);
+    cut.answered(false);
+    cut.release();
+    assertThat(a.limit("fraud")).isEqualTo(90);
+    nowUs.addAndGet(1_000);
+    early.answered(false); // admitted before the decrease: the same overload
+    early.release();
+    assertThat(a.limit("fraud")).isEqualTo(90);
+    Admission.Permit after = a.admit("fraud").permit();
+    nowUs.addAndGet(48_000);
+    after.answered(false); // admitted after it: the overload goes on
+    after.release();
+    assertThat(a.limit("fraud")).isEqualTo(81);
   }
 
   @Test
