@@ -16,7 +16,8 @@ package dev.rendezvous.proxy;
  *     guard; AIMD fell to its floor within a second
  * @param initialLimit the limit before any answer has been measured; 20, the limiters' own default
  * @param minLimit the limit never goes below this; 5: under a flood, a floor of 20 still let in more than the
- *     pipeline answered in time, and the limit grows by one per answer in time when traffic is busy
+ *     pipeline answered in time, and a second after the last decrease the limit grows by one per answer in
+ *     time again when traffic is busy
  * @param maxLimit the limit never goes above this; 200, the limiters' own default
  * @param lagTargetMs the event loop's standing delay (how late a timer fires) that the proxy tolerates; 5 ms,
  *     the target of the controlled-delay queue (CoDel, Nichols and Jacobson 2012)
