@@ -29,7 +29,7 @@ public final class BenchSuiteOptions {
       description = "Shortest automatic warm-up, seconds (default: ${DEFAULT-VALUE}).")
   double warmUpMinSeconds;
 
-  @Option(names = "--warmup-max", defaultValue = "${env:RDV_BENCH_WARMUP_MAX:-60}",
+  @Option(names = "--warmup-max", defaultValue = "${env:RDV_BENCH_WARMUP_MAX:-300}",
       description = "Longest automatic warm-up, seconds (default: ${DEFAULT-VALUE}).")
   double warmUpMaxSeconds;
 
@@ -83,18 +83,19 @@ public final class BenchSuiteOptions {
           + "(default: ${DEFAULT-VALUE}).")
   int fanOutRunners;
 
-  @Option(names = "--fanout-shared-input", defaultValue = "${env:RDV_BENCH_FANOUT_SHARED_INPUT:-false}",
+  @Option(names = "--fanout-shared-input", defaultValue = "${env:RDV_BENCH_FANOUT_SHARED_INPUT:-true}",
       description = "Fan-out relay: one input consumer and one score producer for all runner-like relays, "
-          + "instead of one each (default: ${DEFAULT-VALUE}).")
+          + "as a runner host has them; false: one each, like runners in processes of their own (default: "
+          + "${DEFAULT-VALUE}).")
   boolean fanOutSharedInput;
 
   @Option(names = "--fanout-input-watchers", defaultValue = "${env:RDV_BENCH_FANOUT_INPUT_WATCHERS:-1}",
       description = "Fan-out relay: decoy-like readers of input, scores and outcomes (default: ${DEFAULT-VALUE}).")
   int fanOutInputWatchers;
 
-  @Option(names = "--fanout-score-watchers", defaultValue = "${env:RDV_BENCH_FANOUT_SCORE_WATCHERS:-2}",
-      description = "Fan-out relay: readers of scores only, like the score monitor and the status page's "
-          + "observer (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--fanout-score-watchers", defaultValue = "${env:RDV_BENCH_FANOUT_SCORE_WATCHERS:-1}",
+      description = "Fan-out relay: readers of scores only, like the one consumer that the score monitor and "
+          + "the status page's observer share (default: ${DEFAULT-VALUE}).")
   int fanOutScoreWatchers;
 
   public boolean quick() {

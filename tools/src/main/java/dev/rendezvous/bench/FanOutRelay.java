@@ -4,6 +4,7 @@ import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.ConsumerLoop;
+import dev.rendezvous.runtime.OffPathFetch;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -39,7 +40,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * like a model runner) read every input record and write a score record each; a rendezvous-like joiner (Vert.x
  * clients, one consumer on input and scores) answers with the first score of each request; watchers read the
  * topics and discard what they read, like the decoy (input, scores, outcomes) and the score monitor and status
- * observer (scores). Where {@link RelayBaseline} is the transport's limit, this is what the full system could
+ * observer (scores), with the same off-path fetch settings. Where {@link RelayBaseline} is the transport's limit, this is what the full system could
  * reach if its components cost nothing.
  */
 public final class FanOutRelay implements AutoCloseable {
@@ -73,12 +74,12 @@ public final class FanOutRelay implements AutoCloseable {
     }
 
     /**
-     * The embedded default's fan-out for a problem served by {@code runners} runners (canary included): each
-     * runner with its own consumer and producer, one decoy, and the score monitor and the status page's
-     * observer reading scores.
+     * The embedded default's fan-out for a problem served by {@code runners} runners (canary included): one
+     * runner host reading the input for all of them and writing their scores with one producer, one decoy, and
+     * one reader of scores that the score monitor and the status page's observer share.
      */
     public static Shape embeddedDefault(int runners) {
-      return new Shape(runners, false, 1, 2);
+      return new Shape(runners, true, 1, 1);
     }
 
     public String describe() {
@@ -133,12 +134,12 @@ public final class FanOutRelay implements AutoCloseable {
       }, producer::close));
     }
     for (int i = 0; i < shape.inputWatchers(); i++) {
-      Properties cp = watcherProperties(bootstrap, PREFIX + ".decoy-like-" + i, 100);
+      Properties cp = watcherProperties(bootstrap, PREFIX + ".decoy-like-" + i);
       loops.add(reader("decoy-like-" + i, cp, CommitPolicy.auto(null), List.of(input, scores, outcomes), ready,
           r -> {}, () -> {}));
     }
     for (int i = 0; i < shape.scoreWatchers(); i++) {
-      Properties cp = watcherProperties(bootstrap, PREFIX + ".score-watcher-" + i, 200);
+      Properties cp = watcherProperties(bootstrap, PREFIX + ".score-watcher-" + i);
       loops.add(reader("score-watcher-" + i, cp, CommitPolicy.auto(null), List.of(scores), ready, r -> {},
           () -> {}));
     }
@@ -209,13 +210,12 @@ public final class FanOutRelay implements AutoCloseable {
     return new FanOutRelay(vertx, server, loops);
   }
 
-  private static Properties watcherProperties(String bootstrap, String group, int fetchMaxWaitMs) {
+  /** A reader off the request path fetches as the decoy and the score readers do ({@link OffPathFetch}). */
+  private static Properties watcherProperties(String bootstrap, String group) {
     Properties cp = KafkaSettings.clientProperties(bootstrap);
     cp.put("group.id", group);
     cp.put("auto.offset.reset", "latest");
-    cp.put("fetch.max.wait.ms", Integer.toString(fetchMaxWaitMs));
-    cp.put("max.poll.records", "2000");
-    return cp;
+    return OffPathFetch.apply(cp);
   }
 
   private interface OnRecord {

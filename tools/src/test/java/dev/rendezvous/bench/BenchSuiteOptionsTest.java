@@ -29,7 +29,7 @@ class BenchSuiteOptionsTest {
     assertThat(s.repetitions()).isEqualTo(3);
     assertThat(s.warmUp().fixedMs()).isZero();
     assertThat(s.warmUp().minMs()).isEqualTo(10_000);
-    assertThat(s.warmUp().maxMs()).isEqualTo(60_000);
+    assertThat(s.warmUp().maxMs()).isEqualTo(300_000);
     assertThat(s.warmUp().windowMs()).isEqualTo(10_000);
     assertThat(s.warmUp().quietMsPerSecond()).isEqualTo(20.0);
     assertThat(s.scenarioWarmUp().windowMs()).isEqualTo(5_000);
@@ -44,10 +44,10 @@ class BenchSuiteOptionsTest {
   @Test
   void a_number_of_seconds_makes_the_warm_up_fixed() {
     BenchSuite.Settings s = parse("--warmup", "60", "--repetitions", "5", "--fanout-runners", "3",
-        "--fanout-shared-input");
+        "--fanout-shared-input=false", "--fanout-score-watchers", "2");
     assertThat(s.warmUp().fixedMs()).isEqualTo(60_000);
     assertThat(s.repetitions()).isEqualTo(5);
-    assertThat(s.shape()).isEqualTo(new FanOutRelay.Shape(3, true, 1, 2));
+    assertThat(s.shape()).isEqualTo(new FanOutRelay.Shape(3, false, 1, 2));
     assertThat(s.shape().withRunners(5).runners()).as("an explicit count stays").isEqualTo(3);
   }
 
