@@ -123,8 +123,8 @@ public final class RendezvousTable {
       a.atUs != b.atUs ? Long.compare(a.atUs, b.atUs) : Long.compare(a.seq, b.seq));
   /** In order of each request's first orphan, which is also the order in which they expire. */
   private final LinkedHashMap<String, List<Orphan>> orphans = new LinkedHashMap<>();
-  /** Decision time by request id, in decision order, which is also the order in which they expire. */
-  private final LinkedHashMap<String, Long> decided = new LinkedHashMap<>();
+  /** Decided request ids with their decision times, forgotten oldest first. */
+  private final DecidedIds decided;
   private long wakeSeq;
   private int orphanScores;
   private long nextSweepAtUs = Long.MAX_VALUE;
@@ -144,6 +144,7 @@ public final class RendezvousTable {
     this.config = Objects.requireNonNull(config, "config");
     this.schedules = Objects.requireNonNull(schedules, "schedules");
     this.listener = Objects.requireNonNull(listener, "listener");
+    this.decided = new DecidedIds(config.maxDecided());
   }
 
   /**
@@ -157,7 +158,7 @@ public final class RendezvousTable {
   public List<Answer> onInput(InferenceRequest request, long nowUs) {
     startSweeping(nowUs);
     String id = request.requestId();
-    if (pending.containsKey(id) || decided.containsKey(id)) {
+    if (pending.containsKey(id) || decided.contains(id)) {
       return List.of();
     }
     ScheduleRegistry.Versioned versioned = schedules.current(config.problem()).orElse(null);
@@ -204,7 +205,7 @@ public final class RendezvousTable {
     listener.scoreArrived(score, nowUs);
     Entry entry = pending.get(score.requestId());
     if (entry == null) {
-      if (decided.containsKey(score.requestId())) {
+      if (decided.contains(score.requestId())) {
         lateScores++;
         listener.lateScore(score);
       } else {
@@ -336,11 +337,7 @@ public final class RendezvousTable {
           result.elapsedMs(), result.answeredBy(), result.tier(), result.reason(), entry.readAtMs,
           result.arrivals());
     }
-    decided.put(r.requestId(), nowUs);
-    if (decided.size() > config.maxDecided()) {
-      Iterator<String> oldest = decided.keySet().iterator();
-      oldest.next();
-      oldest.remove();
+    if (decided.add(r.requestId(), nowUs)) {
       evictedDecided++;
     }
     decisions++;
@@ -379,12 +376,6 @@ public final class RendezvousTable {
       droppedOrphans += dropped;
       listener.orphansDropped(dropped);
     }
-    long decidedLimit = nowUs - config.decidedTtlMs() * 1000;
-    for (Iterator<Long> it = decided.values().iterator(); it.hasNext(); ) {
-      if (it.next() > decidedLimit) {
-        break;
-      }
-      it.remove();
-    }
+    decided.forgetUpTo(nowUs - config.decidedTtlMs() * 1000);
   }
 }
