@@ -253,8 +253,8 @@ public final class BenchSuite {
       List<Measurement> models = runScenarios(systems, broker, schedules, modelScenarios, bodies, s, slaMs, notes);
       all.addAll(models);
       body.append(String.format(Locale.ROOT, "## 1 to %d models at %s req/s%n%nn copies of bc-logreg under ids "
-          + "m1..mn, hosted as `up` hosts a problem's models: one runner host, one input consumer feeding every model, one "
-          + "score producer; every model scores every request; m1 is the champion.%n%n",
+          + "m1..mn, hosted as `up` hosts a problem's models: one runner host, one input consumer feeding every "
+          + "model, one score producer; every model scores every request; m1 is the champion.%n%n",
           s.maxModels(), fmt(s.fixedRate())));
       List<BenchReport.Group> modelGroups = modelScenarios.stream().map(m -> group(m.name(), models, m.name()))
           .toList();

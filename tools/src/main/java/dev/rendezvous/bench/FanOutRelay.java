@@ -40,8 +40,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * like a model runner) read every input record and write a score record each; a rendezvous-like joiner (Vert.x
  * clients, one consumer on input and scores) answers with the first score of each request; watchers read the
  * topics and discard what they read, like the decoy (input, scores, outcomes) and the score monitor and status
- * observer (scores), with the same off-path fetch settings. Where {@link RelayBaseline} is the transport's limit, this is what the full system could
- * reach if its components cost nothing.
+ * observer (scores), with the same off-path fetch settings. Where {@link RelayBaseline} is the transport's limit,
+ * this is what the full system could reach if its components cost nothing.
  */
 public final class FanOutRelay implements AutoCloseable {
 
