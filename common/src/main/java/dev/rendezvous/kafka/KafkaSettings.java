@@ -68,7 +68,11 @@ import java.util.Properties;
  * ground truth of a training label, so it waits for every in-sync replica ({@code acks=all}, idempotent), and
  * its client waits a bounded time: {@code request.timeout.ms} = 2000 and {@code delivery.timeout.ms} = 5000,
  * so that {@code POST .../outcome} answers 503 within about five seconds when Kafka is down instead of holding
- * the client for Kafka's default two minutes. Admin clients ({@link #admin}: topic creation, the proxy's checks)
+ * the client for Kafka's default two minutes. Its {@code max.block.ms} is 5000 too, not the request path's 500:
+ * an outcome has no deadline, and just after a broker comes back the producer may hold no metadata for the
+ * outcomes topic for longer than half a second (its reconnect backoff alone reaches a second), which made the
+ * first outcome after a recovery fail although the broker was ready. The wait runs on the Kafka client's
+ * worker thread, never on an event loop, and this producer carries outcomes only. Admin clients ({@link #admin}: topic creation, the proxy's checks)
  * have the overrides {@code rdv.kafka.admin.<name>} / {@code RDV_KAFKA_ADMIN_<NAME>}.
  */
 public final class KafkaSettings {
@@ -81,7 +85,7 @@ public final class KafkaSettings {
   private static final Map<String, String> PRODUCER = Map.of("linger.ms", "1", "acks", "all", "enable.idempotence",
       "true", "max.block.ms", "500", "retry.backoff.max.ms", "250");
   private static final Map<String, String> OUTCOMES = Map.of("acks", "all", "enable.idempotence", "true",
-      "request.timeout.ms", "2000", "delivery.timeout.ms", "5000");
+      "request.timeout.ms", "2000", "delivery.timeout.ms", "5000", "max.block.ms", "5000");
   private static final Map<String, String> ADMIN = Map.of();
   private static final Map<String, String> CONSUMER = Map.of("fetch.min.bytes", "1", "fetch.max.wait.ms", "100",
       "session.timeout.ms", "6000", "heartbeat.interval.ms", "1000", "retry.backoff.max.ms", "250");

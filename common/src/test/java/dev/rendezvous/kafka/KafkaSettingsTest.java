@@ -49,7 +49,8 @@ class KafkaSettingsTest {
   @Test
   void sends_block_half_a_second_at_most_and_outcomes_time_out_within_seconds() {
     assertThat(KafkaSettings.producer("b:1")).containsEntry("max.block.ms", "500");
-    assertThat(KafkaSettings.outcomeProducer("b:1")).containsEntry("max.block.ms", "500")
+    // Outcomes have no deadline: their send waits for metadata as long as their delivery may take.
+    assertThat(KafkaSettings.outcomeProducer("b:1")).containsEntry("max.block.ms", "5000")
         .containsEntry("linger.ms", "1").containsEntry("acks", "all").containsEntry("enable.idempotence", "true")
         .containsEntry("request.timeout.ms", "2000").containsEntry("delivery.timeout.ms", "5000")
         .containsEntry("bootstrap.servers", "b:1");
@@ -58,15 +59,20 @@ class KafkaSettingsTest {
 
   @Test
   void outcome_settings_override_the_producer_settings_they_start_from() {
+    System.setProperty("rdv.kafka.producer.linger.ms", "7");
     System.setProperty("rdv.kafka.producer.max.block.ms", "300");
     System.setProperty("rdv.kafka.outcomes.delivery.timeout.ms", "8000");
+    System.setProperty("rdv.kafka.outcomes.max.block.ms", "8000");
     try {
-      assertThat(KafkaSettings.outcomeProducer("b:1")).containsEntry("max.block.ms", "300")
-          .containsEntry("delivery.timeout.ms", "8000");
-      assertThat(KafkaSettings.producer("b:1")).doesNotContainKey("delivery.timeout.ms");
+      assertThat(KafkaSettings.outcomeProducer("b:1")).containsEntry("linger.ms", "7")
+          .containsEntry("delivery.timeout.ms", "8000").containsEntry("max.block.ms", "8000");
+      assertThat(KafkaSettings.producer("b:1")).doesNotContainKey("delivery.timeout.ms")
+          .containsEntry("max.block.ms", "300");
     } finally {
+      System.clearProperty("rdv.kafka.producer.linger.ms");
       System.clearProperty("rdv.kafka.producer.max.block.ms");
       System.clearProperty("rdv.kafka.outcomes.delivery.timeout.ms");
+      System.clearProperty("rdv.kafka.outcomes.max.block.ms");
     }
   }
 
