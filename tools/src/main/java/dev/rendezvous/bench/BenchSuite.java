@@ -59,18 +59,20 @@ public final class BenchSuite {
    * @param metricsRate scoring rate beside them
    * @param metricsMs length of each /metrics flood
    * @param quick whether these are the short smoke-test settings
+   * @param generatorProcess whether the load comes from a JVM of its own ({@link GeneratorProcess}) rather than
+   *     from the JVM of the systems measured
    */
   public record Settings(Path root, List<Double> rates, long durationMs, double fixedRate, int maxModels,
       int connections, Path out, int repetitions, JitWarmUp.Policy warmUp, JitWarmUp.Policy scenarioWarmUp,
       double warmUpRate, long leadInMs, FanOutRelay.Shape shape, int floodWorkers, long floodMs, int metricsPollers,
-      double metricsRate, long metricsMs, boolean quick) {
+      double metricsRate, long metricsMs, boolean quick, boolean generatorProcess) {
 
     /** Short settings for a smoke run: one repetition of a few seconds each, 3 s of fixed warm-up. */
     public static Settings quick(Path root, Path out) {
       return new Settings(root, List.of(100.0), 2_000, 100, 2, 16, out, 1,
           new JitWarmUp.Policy(3_000, 0, 3_000, 1_000, 20, 1_000),
           new JitWarmUp.Policy(1_000, 0, 1_000, 1_000, 20, 1_000), 100, 500, null, 32, 2_000, 48, 100, 2_000,
-          true);
+          true, true);
     }
   }
 
@@ -125,7 +127,8 @@ public final class BenchSuite {
     StringBuilder notes = new StringBuilder();
     List<Measurement> all = new ArrayList<>();
     List<SvgPlot.Line> lines = new ArrayList<>();
-    try (EmbeddedKafka broker = EmbeddedKafka.start(data.resolve("kafka"), 0)) {
+    try (Generators gen = s.generatorProcess() ? GeneratorProcess.start() : Generators.inProcess();
+        EmbeddedKafka broker = EmbeddedKafka.start(data.resolve("kafka"), 0)) {
       List<Target> targets = new ArrayList<>();
       List<Measurement> steady = new ArrayList<>();
       List<BenchReport.FloodRun> floods = new ArrayList<>();
@@ -145,7 +148,7 @@ public final class BenchSuite {
         int[] turn = {0};
         JitWarmUp.Result warm = JitWarmUp.run(s.warmUp(), ms -> {
           Target t = targets.get(turn[0]++ % targets.size());
-          LoadGenerator.run(new LoadGenerator.Settings(t.url(), t.problem(), bodies, s.warmUpRate(), ms, slaMs,
+          gen.load(new LoadGenerator.Settings(t.url(), t.problem(), bodies, s.warmUpRate(), ms, slaMs,
               connectionsFor(s.warmUpRate(), s.connections())));
         });
         LOG.info("warm-up: {}", warm.describe());
@@ -164,7 +167,7 @@ public final class BenchSuite {
           List<Measurement> atRate = new ArrayList<>();
           for (RunPlan.Step<Target> step : RunPlan.alternating(stepping, s.repetitions())) {
             Target t = step.system();
-            atRate.add(measure(t.name(), t.url(), t.problem(), bodies, rate, step.repetition(), s, slaMs));
+            atRate.add(measure(gen, t.name(), t.url(), t.problem(), bodies, rate, step.repetition(), s, slaMs));
           }
           steady.addAll(atRate);
           for (Target t : List.copyOf(stepping)) {
@@ -179,10 +182,10 @@ public final class BenchSuite {
         all.addAll(steady);
 
         for (int r = 1; r <= s.repetitions(); r++) {
-          metricsFloods.add(metricsFlood(full, bodies, r, s, slaMs));
+          metricsFloods.add(metricsFlood(gen, full, bodies, r, s, slaMs));
         }
         for (int r = 1; r <= s.repetitions(); r++) {
-          floods.add(flood(full, bodies, r, s, slaMs));
+          floods.add(flood(gen, full, bodies, r, s, slaMs));
         }
       }
 
@@ -229,7 +232,8 @@ public final class BenchSuite {
       List<Scenario> faultScenarios = List.of(
           new Scenario("champion slowed", "bench-slowed", demoSchedule, slowed),
           new Scenario("champion stopped", "bench-stopped", demoSchedule, stopped));
-      List<Measurement> faults = runScenarios(systems, broker, schedules, faultScenarios, bodies, s, slaMs, notes);
+      List<Measurement> faults = runScenarios(gen, systems, broker, schedules, faultScenarios, bodies, s, slaMs,
+          notes);
       all.addAll(faults);
       body.append(String.format(Locale.ROOT, "## Faults at %s req/s%n%nFirst row: bc-mlp slowed by 30 ms + an "
           + "exponential delay with mean 10 ms per batch (fault injection in its runner configuration). Second row: "
@@ -250,7 +254,8 @@ public final class BenchSuite {
             .replace("accept: [bc-mlp, bc-gbt]", "accept: [m1, m2]");
         modelScenarios.add(new Scenario(n + (n == 1 ? " model" : " models"), "bench-models-" + n, schedule, runners));
       }
-      List<Measurement> models = runScenarios(systems, broker, schedules, modelScenarios, bodies, s, slaMs, notes);
+      List<Measurement> models = runScenarios(gen, systems, broker, schedules, modelScenarios, bodies, s, slaMs,
+          notes);
       all.addAll(models);
       body.append(String.format(Locale.ROOT, "## 1 to %d models at %s req/s%n%nn copies of bc-logreg under ids "
           + "m1..mn, hosted as `up` hosts a problem's models: one runner host, one input consumer feeding every "
@@ -279,7 +284,7 @@ public final class BenchSuite {
   }
 
   static String settings(Settings s, double slaMs, FanOutRelay.Shape shape) {
-    return String.format(Locale.ROOT, "- Mode: %s%n- Rates: %s req/s, %.1f s per measurement after a %.1f s lead-in "
+    return String.format(Locale.ROOT, "- Mode: %s%n- Load generator: %s%n- Rates: %s req/s, %.1f s per measurement after a %.1f s lead-in "
             + "at the same rate; %d repetition(s), systems alternating; fixed rate %s req/s; 1 to %d models%n"
             + "- Open loop, latency from each request's due time; HTTP connections: at least %d, up to "
             + "max(%d, rate / 2) (at most %d); a request sent more than %d ms after due counts as a late send%n"
@@ -287,25 +292,28 @@ public final class BenchSuite {
             + "- /metrics flood: %d pollers beside %s req/s for %.1f s; flood: %d workers for %.1f s%n"
             + "- Broker requests: Fetch + Produce (kafka.network RequestMetrics) of the embedded broker%n"
             + "- Schedule: schedules/breast-cancer.yaml (deadline %.0f ms = the SLA)%n",
-        s.quick() ? "quick (smoke test: the numbers are not a measurement)" : "full", s.rates(), s.durationMs() / 1000.0,
+        s.quick() ? "quick (smoke test: the numbers are not a measurement)" : "full",
+        s.generatorProcess() ? "a JVM of its own (a child process), as a user's client"
+            : "in the JVM of the systems measured (--generator-process false)", s.rates(), s.durationMs() / 1000.0,
         s.leadInMs() / 1000.0, s.repetitions(), fmt(s.fixedRate()), s.maxModels(), s.connections(), s.connections(),
         MAX_CONNECTIONS, LoadGenerator.LATE_SEND_MS, s.warmUp().describe(), s.warmUp().sliceMs() / 1000.0,
         fmt(s.warmUpRate()), s.scenarioWarmUp().describe(), shape.describe(), s.metricsPollers(),
         fmt(s.metricsRate()), s.metricsMs() / 1000.0, s.floodWorkers(), s.floodMs() / 1000.0, slaMs);
   }
 
-  private static List<Measurement> runScenarios(Systems systems, EmbeddedKafka broker, Path schedules,
-      List<Scenario> scenarios, List<String> bodies, Settings s, double slaMs, StringBuilder notes) throws Exception {
+  private static List<Measurement> runScenarios(Generators gen, Systems systems, EmbeddedKafka broker,
+      Path schedules, List<Scenario> scenarios, List<String> bodies, Settings s, double slaMs, StringBuilder notes)
+      throws Exception {
     List<Measurement> out = new ArrayList<>();
     for (RunPlan.Step<Scenario> step : RunPlan.alternating(scenarios, s.repetitions())) {
       Scenario sc = step.system();
       String p = sc.problem() + "-r" + step.repetition();
       try (Running sys = start(systems, broker, schedules, p, sc.schedule(), sc.runners(), s)) {
-        JitWarmUp.Result warm = JitWarmUp.run(s.scenarioWarmUp(), ms -> LoadGenerator.run(new LoadGenerator.Settings(
+        JitWarmUp.Result warm = JitWarmUp.run(s.scenarioWarmUp(), ms -> gen.load(new LoadGenerator.Settings(
             sys.url(), p, bodies, s.warmUpRate(), ms, slaMs, connectionsFor(s.warmUpRate(), s.connections()))));
         notes.append("- Warm-up of ").append(sc.name()).append(", run ").append(step.repetition()).append(": ")
             .append(warm.describe()).append('\n');
-        out.add(measure(sc.name(), sys.url(), p, bodies, s.fixedRate(), step.repetition(), s, slaMs));
+        out.add(measure(gen, sc.name(), sys.url(), p, bodies, s.fixedRate(), step.repetition(), s, slaMs));
       }
     }
     return out;
@@ -321,14 +329,14 @@ public final class BenchSuite {
         s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS);
   }
 
-  private static Measurement measure(String name, String url, String problem, List<String> bodies, double rate,
-      int repetition, Settings s, double slaMs) throws Exception {
+  private static Measurement measure(Generators gen, String name, String url, String problem, List<String> bodies,
+      double rate, int repetition, Settings s, double slaMs) throws Exception {
     int connections = connectionsFor(rate, s.connections());
     if (s.leadInMs() > 0) {
-      LoadGenerator.run(new LoadGenerator.Settings(url, problem, bodies, rate, s.leadInMs(), slaMs, connections));
+      gen.load(new LoadGenerator.Settings(url, problem, bodies, rate, s.leadInMs(), slaMs, connections));
     }
     Optional<BrokerRequests.Count> before = BrokerRequests.read();
-    LoadGenerator.Outcome o = LoadGenerator.run(new LoadGenerator.Settings(url, problem, bodies, rate,
+    LoadGenerator.Outcome o = gen.load(new LoadGenerator.Settings(url, problem, bodies, rate,
         s.durationMs(), slaMs, connections));
     Optional<BrokerRequests.Count> after = BrokerRequests.read();
     BrokerRequests.Count broker = before.isPresent() && after.isPresent() ? after.get().minus(before.get()) : null;
@@ -341,17 +349,17 @@ public final class BenchSuite {
     return m;
   }
 
-  private static BenchReport.MetricsFloodRun metricsFlood(Target full, List<String> bodies, int repetition,
-      Settings s, double slaMs) throws Exception {
+  private static BenchReport.MetricsFloodRun metricsFlood(Generators gen, Target full, List<String> bodies,
+      int repetition, Settings s, double slaMs) throws Exception {
     CompletableFuture<FloodGenerator.Outcome> pollers = CompletableFuture.supplyAsync(() -> {
       try {
-        return FloodGenerator.run(new FloodGenerator.Settings(full.url(), HttpMethod.GET, "/metrics", List.of(),
+        return gen.flood(new FloodGenerator.Settings(full.url(), HttpMethod.GET, "/metrics", List.of(),
             s.metricsPollers(), s.metricsMs(), slaMs));
       } catch (Exception e) {
         throw new IllegalStateException("the /metrics pollers failed: " + e.getMessage(), e);
       }
     });
-    LoadGenerator.Outcome scoring = LoadGenerator.run(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
+    LoadGenerator.Outcome scoring = gen.load(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
         s.metricsRate(), s.metricsMs(), slaMs, connectionsFor(s.metricsRate(), s.connections())));
     FloodGenerator.Outcome p = pollers.get();
     LOG.info("/metrics flood run {}: defaults {}%, SLA {}%, {} scrapes/s", repetition,
@@ -361,11 +369,11 @@ public final class BenchSuite {
     return new BenchReport.MetricsFloodRun(repetition, scoring, p);
   }
 
-  private static BenchReport.FloodRun flood(Target full, List<String> bodies, int repetition, Settings s,
-      double slaMs) throws Exception {
-    FloodGenerator.Outcome f = FloodGenerator.run(new FloodGenerator.Settings(full.url(), HttpMethod.POST,
+  private static BenchReport.FloodRun flood(Generators gen, Target full, List<String> bodies, int repetition,
+      Settings s, double slaMs) throws Exception {
+    FloodGenerator.Outcome f = gen.flood(new FloodGenerator.Settings(full.url(), HttpMethod.POST,
         "/v2/models/" + full.problem() + "/infer", bodies, s.floodWorkers(), s.floodMs(), slaMs));
-    LoadGenerator.Outcome after = LoadGenerator.run(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
+    LoadGenerator.Outcome after = gen.load(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
         AFTER_FLOOD_RATE, s.quick() ? AFTER_FLOOD_MS / 2 : AFTER_FLOOD_MS, slaMs, connectionsFor(AFTER_FLOOD_RATE, s.connections())));
     LOG.info("flood run {}: {} answers/s, statuses {}, connection errors {}, p99 {} ms, max {} ms", repetition,
         String.format(Locale.ROOT, "%.0f", f.answersPerSecond()), f.statuses(), f.connectionErrors(),

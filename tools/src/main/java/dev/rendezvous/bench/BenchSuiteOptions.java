@@ -98,6 +98,11 @@ public final class BenchSuiteOptions {
           + "the status page's observer share (default: ${DEFAULT-VALUE}).")
   int fanOutScoreWatchers;
 
+  @Option(names = "--generator-process", defaultValue = "${env:RDV_BENCH_GENERATOR_PROCESS:-true}",
+      description = "Send the load from a JVM of its own, as users' clients do; false: from the JVM of the systems "
+          + "measured, whose collections and scheduling it then shares (default: ${DEFAULT-VALUE}).")
+  boolean generatorProcess;
+
   public boolean quick() {
     return quick;
   }
@@ -131,6 +136,7 @@ public final class BenchSuiteOptions {
         fanOutScoreWatchers);
     return new BenchSuite.Settings(root, rates, durationMs, fixedRate, maxModels, connections, out, repetitions,
         warm, scenarioWarm, warmUpRate, Math.round(leadInSeconds * 1000), shape, floodWorkers,
-        Math.round(floodSeconds * 1000), metricsPollers, metricsRate, Math.round(metricsSeconds * 1000), false);
+        Math.round(floodSeconds * 1000), metricsPollers, metricsRate, Math.round(metricsSeconds * 1000), false,
+        generatorProcess);
   }
 }

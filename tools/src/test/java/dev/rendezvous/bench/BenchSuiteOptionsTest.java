@@ -39,16 +39,18 @@ class BenchSuiteOptionsTest {
     assertThat(s.metricsPollers()).isEqualTo(48);
     assertThat(s.metricsRate()).isEqualTo(100.0);
     assertThat(s.shape().withRunners(5)).isEqualTo(FanOutRelay.Shape.embeddedDefault(5));
+    assertThat(s.generatorProcess()).as("the load comes from a JVM of its own").isTrue();
   }
 
   @Test
   void a_number_of_seconds_makes_the_warm_up_fixed() {
     BenchSuite.Settings s = parse("--warmup", "60", "--repetitions", "5", "--fanout-runners", "3",
-        "--fanout-shared-input=false", "--fanout-score-watchers", "2");
+        "--fanout-shared-input=false", "--fanout-score-watchers", "2", "--generator-process=false");
     assertThat(s.warmUp().fixedMs()).isEqualTo(60_000);
     assertThat(s.repetitions()).isEqualTo(5);
     assertThat(s.shape()).isEqualTo(new FanOutRelay.Shape(3, false, 1, 2));
     assertThat(s.shape().withRunners(5).runners()).as("an explicit count stays").isEqualTo(3);
+    assertThat(s.generatorProcess()).isFalse();
   }
 
   @Test
@@ -59,6 +61,7 @@ class BenchSuiteOptionsTest {
     assertThat(s.rates()).containsExactly(100.0);
     assertThat(s.durationMs()).isLessThanOrEqualTo(2_000);
     assertThat(s.out()).isEqualTo(Path.of("out"));
+    assertThat(s.generatorProcess()).as("the smoke run goes through the child process too").isTrue();
   }
 
   @Test
