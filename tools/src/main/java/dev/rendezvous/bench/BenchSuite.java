@@ -284,7 +284,8 @@ public final class BenchSuite {
   }
 
   static String settings(Settings s, double slaMs, FanOutRelay.Shape shape) {
-    return String.format(Locale.ROOT, "- Mode: %s%n- Load generator: %s%n- Rates: %s req/s, %.1f s per measurement after a %.1f s lead-in "
+    return String.format(Locale.ROOT, "- Mode: %s%n- Load generator: %s%n"
+            + "- Rates: %s req/s, %.1f s per measurement after a %.1f s lead-in "
             + "at the same rate; %d repetition(s), systems alternating; fixed rate %s req/s; 1 to %d models%n"
             + "- Open loop, latency from each request's due time; HTTP connections: at least %d, up to "
             + "max(%d, rate / 2) (at most %d); a request sent more than %d ms after due counts as a late send%n"

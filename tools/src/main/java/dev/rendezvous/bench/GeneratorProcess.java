@@ -17,12 +17,14 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +58,7 @@ public final class GeneratorProcess implements Generators {
         public void serialize(Histogram h, JsonGenerator g, SerializerProvider p) throws IOException {
           ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
           int length = h.encodeIntoCompressedByteBuffer(buffer);
-          g.writeString(Base64.getEncoder().encodeToString(java.util.Arrays.copyOf(buffer.array(), length)));
+          g.writeString(Base64.getEncoder().encodeToString(Arrays.copyOf(buffer.array(), length)));
         }
       })
       .addDeserializer(Histogram.class, new JsonDeserializer<>() {
@@ -91,7 +93,7 @@ public final class GeneratorProcess implements Generators {
 
   private GeneratorProcess(Process process) {
     this.process = process;
-    this.toChild = new java.io.OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
+    this.toChild = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     Thread reader = new Thread(this::readReplies, "bench-generator-replies");
     reader.setDaemon(true);
     reader.start();
