@@ -72,8 +72,9 @@ import java.util.Properties;
  * an outcome has no deadline, and just after a broker comes back the producer may hold no metadata for the
  * outcomes topic for longer than half a second (its reconnect backoff alone reaches a second), which made the
  * first outcome after a recovery fail although the broker was ready. The wait runs on the Kafka client's
- * worker thread, never on an event loop, and this producer carries outcomes only. Admin clients ({@link #admin}: topic creation, the proxy's checks)
- * have the overrides {@code rdv.kafka.admin.<name>} / {@code RDV_KAFKA_ADMIN_<NAME>}.
+ * worker thread, never on an event loop, and this producer carries outcomes only. Admin clients
+ * ({@link #admin}: topic creation, the proxy's checks) have the overrides {@code rdv.kafka.admin.<name>} /
+ * {@code RDV_KAFKA_ADMIN_<NAME>}.
  */
 public final class KafkaSettings {
 
