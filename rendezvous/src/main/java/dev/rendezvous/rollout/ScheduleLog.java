@@ -46,12 +46,20 @@ import org.slf4j.LoggerFactory;
  * id {@code <prefix>.<problem>.schedule-publisher}; starting one fences any other publisher of the same
  * problem and aborts its open transaction, then it reads the log to the end (read committed), takes the
  * last version plus one, and commits. Two concurrent publishers therefore never write the same version:
- * the fenced one fails and retries on top of the other's version.
+ * the fenced one fails and retries on top of the other's version, after a pause of random length.
  */
 public final class ScheduleLog {
 
   private static final Logger LOG = LoggerFactory.getLogger(ScheduleLog.class);
-  private static final int ATTEMPTS = 3;
+  /**
+   * Tries of a fenced publish. Every component process of a new deployment seeds the log at start, all at once:
+   * each start fences the others, and with three tries and no pause a busy machine saw one of them give up
+   * (SeparateProcessesIT). A pause of random length between tries breaks the tie: the first to commit wins, and
+   * the others find its version on their next read.
+   */
+  static final int ATTEMPTS = 10;
+  /** Longest pause before the next try, per try made so far, milliseconds; the pause is random below it. */
+  static final long BACKOFF_STEP_MS = 200;
 
   private ScheduleLog() {}
 
@@ -187,6 +195,12 @@ public final class ScheduleLog {
               + "; try again", e);
         }
         LOG.info("schedule publish for {} fenced by another publisher; retrying on top of its version", problem);
+        try {
+          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, BACKOFF_STEP_MS * attempt + 1));
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while publishing the schedule of " + problem, interrupted);
+        }
       } catch (KafkaException e) {
         throw new IllegalStateException("cannot write the schedule of " + problem + " to " + topic(problem)
             + ": " + e.getMessage(), e);
