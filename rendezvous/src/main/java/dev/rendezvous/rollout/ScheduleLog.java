@@ -16,6 +16,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -196,7 +197,7 @@ public final class ScheduleLog {
         }
         LOG.info("schedule publish for {} fenced by another publisher; retrying on top of its version", problem);
         try {
-          Thread.sleep(java.util.concurrent.ThreadLocalRandom.current().nextLong(1, BACKOFF_STEP_MS * attempt + 1));
+          Thread.sleep(ThreadLocalRandom.current().nextLong(1, BACKOFF_STEP_MS * attempt + 1));
         } catch (InterruptedException interrupted) {
           Thread.currentThread().interrupt();
           throw new IllegalStateException("interrupted while publishing the schedule of " + problem, interrupted);

@@ -123,7 +123,7 @@ public final class GeneratorProcess implements Generators {
     return true;
   }
 
-  /** The child's process id, for its own metrics. */
+  /** The child's process id. */
   public long pid() {
     return process.pid();
   }
