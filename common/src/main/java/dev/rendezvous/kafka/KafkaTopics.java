@@ -1,6 +1,7 @@
 package dev.rendezvous.kafka;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -9,9 +10,11 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewPartitions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.InvalidPartitionsException;
@@ -103,11 +106,15 @@ public final class KafkaTopics {
     withAdmin(bootstrapServers, names, admin -> {
       createMissing(admin, names, partitions, replication);
       Map<String, NewPartitions> grow = new HashMap<>();
+      List<TopicPartition> added = new ArrayList<>();
       for (TopicDescription d : describe(admin, names).values()) {
         if (d.partitions().size() < partitions) {
           LOG.info("topic {} has {} partitions; adding partitions up to {}", d.name(), d.partitions().size(),
               partitions);
           grow.put(d.name(), NewPartitions.increaseTo(partitions));
+          for (int p = d.partitions().size(); p < partitions; p++) {
+            added.add(new TopicPartition(d.name(), p));
+          }
         }
       }
       if (grow.isEmpty()) {
@@ -115,6 +122,7 @@ public final class KafkaTopics {
       }
       try {
         admin.createPartitions(grow).all().get();
+        awaitLeaders(admin, added);
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof InvalidPartitionsException)) {
           throw e;
@@ -167,6 +175,40 @@ public final class KafkaTopics {
         if (!(e.getCause() instanceof TopicExistsException)) {
           throw e;
         }
+      }
+      List<TopicPartition> created = new ArrayList<>();
+      for (NewTopic topic : missing) {
+        for (int p = 0; p < partitions; p++) {
+          created.add(new TopicPartition(topic.name(), p));
+        }
+      }
+      awaitLeaders(admin, created);
+    }
+  }
+
+  /**
+   * Waits until the leader of each partition serves it. A broker publishes a new topic in its metadata a moment
+   * before its replica manager leads the partitions; a produce in between fails with a retriable
+   * NOT_LEADER_OR_FOLLOWER, and an idempotent producer whose later request to the same partition got in first
+   * retries the earlier one forever with OUT_OF_ORDER_SEQUENCE_NUMBER (KAFKA-15591). Asking each leader for its
+   * end offset, which the replica manager answers, closes that window before anyone writes.
+   */
+  public static void awaitLeaders(Admin admin, Collection<TopicPartition> partitions)
+      throws ExecutionException, InterruptedException {
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
+    long until = System.nanoTime() + DESCRIBE_PATIENCE_MS * 1_000_000;
+    long backoffMs = 20;
+    while (true) {
+      try {
+        admin.listOffsets(latest).all().get();
+        return;
+      } catch (ExecutionException e) {
+        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > until) {
+          throw e;
+        }
+        Thread.sleep(backoffMs);
+        backoffMs = Math.min(500, backoffMs * 2);
       }
     }
   }

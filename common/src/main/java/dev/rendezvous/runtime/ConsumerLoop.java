@@ -559,7 +559,16 @@ public final class ConsumerLoop<K, V> implements Component {
       return;
     }
     spec.flush.run();
-    consumer.commitSync(handled);
+    try {
+      consumer.commitSync(handled);
+    } catch (WakeupException e) {
+      if (running) {
+        throw e;
+      }
+      // The stop's wake-up, pending since the last poll returned, is spent now: commit what was just flushed, or
+      // the revocation when the consumer closes would find it still uncommitted and flush it a second time.
+      consumer.commitSync(handled);
+    }
     int records = handledSinceCommit;
     handled.forEach((tp, next) -> durable.put(tp, next.offset()));
     handled.clear();

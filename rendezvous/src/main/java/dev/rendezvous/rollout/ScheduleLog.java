@@ -3,6 +3,7 @@ package dev.rendezvous.rollout;
 import dev.rendezvous.common.Json;
 import dev.rendezvous.common.Topics;
 import dev.rendezvous.kafka.KafkaSettings;
+import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.schedule.Schedule;
 import dev.rendezvous.schedule.ScheduleException;
 import dev.rendezvous.schedule.ScheduleLoader;
@@ -101,6 +102,7 @@ public final class ScheduleLog {
           throw new IllegalStateException("cannot create " + topic(problem) + ": " + e.getCause().getMessage(), e);
         }
       }
+      KafkaTopics.awaitLeaders(admin, List.of(new TopicPartition(topic(problem), 0)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while creating " + topic(problem), e);
