@@ -71,7 +71,10 @@ public final class AccessControl {
     return keys;
   }
 
-  /** Puts the guard in front of every route of the router; call it before any route is added. */
+  /**
+   * Puts the guard in front of every route added after this call; a route added before it runs {@link #check} in
+   * its own chain of handlers.
+   */
   public void mount(Router router) {
     router.route().handler(this::check);
   }
@@ -150,7 +153,8 @@ public final class AccessControl {
         : "the bearer credential is not a scoring key of this server";
   }
 
-  private void check(RoutingContext ctx) {
+  /** Lets the request on when its credential allows what it asks, else answers 401 or 403; a route handler. */
+  public void check(RoutingContext ctx) {
     Need need = need(ctx.request().method(), ctx.normalizedPath());
     Verdict verdict = verdict(need, need == Need.NOTHING ? null : ctx.request().getHeader("authorization"));
     if (verdict == Verdict.ADMIN) {

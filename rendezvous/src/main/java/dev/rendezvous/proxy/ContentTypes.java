@@ -1,5 +1,6 @@
 package dev.rendezvous.proxy;
 
+import io.vertx.core.Handler;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Locale;
@@ -25,11 +26,15 @@ public final class ContentTypes {
 
   private ContentTypes() {}
 
-  /** Adds the checks to the router, before the routes that read those bodies. */
+  /** Adds the checks of outcomes and schedules to the router, before the routes that read those bodies. */
   public static void mount(Router router) {
-    router.post("/v2/models/:problem/infer").handler(ctx -> check(ctx, INFER, "application/json"));
     router.post("/v2/models/:problem/outcome").handler(ctx -> check(ctx, JSON, "application/json"));
     router.post("/v2/models/:problem/schedule").handler(ctx -> check(ctx, SCHEDULE, "application/yaml"));
+  }
+
+  /** The check of an inference request, for the scoring route's own chain of handlers. */
+  public static Handler<RoutingContext> inferCheck() {
+    return ctx -> check(ctx, INFER, "application/json");
   }
 
   /** The media type of a content-type header, lower case and without parameters; null when absent or blank. */

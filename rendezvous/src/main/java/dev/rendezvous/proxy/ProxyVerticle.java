@@ -27,6 +27,7 @@ import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.buffer.Buffer;
@@ -35,6 +36,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.PlatformHandler;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.consumer.KafkaConsumerRecord;
@@ -162,14 +164,22 @@ public final class ProxyVerticle extends VerticleBase {
 
     WorkerExecutor admin = proxy.admin();
     Router router = Router.router(vertx);
-    router.post("/v2/models/:problem/infer").handler(this::countRequest);
+    BodyHandler body = BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false);
+    // The scoring path is one route whose handlers run in turn: its path is matched once per request, not once per
+    // step (each match of a path with a parameter runs a regular expression). The checks and admission come before
+    // the body handler, so a refused request's body is never read; Vert.x orders a route's handlers by kind, and
+    // a platform handler is the kind that may precede the body handler.
+    router.post("/v2/models/:problem/infer")
+        .handler(beforeBody(this::countRequest))
+        .handler(beforeBody(access::check))
+        .handler(beforeBody(ContentTypes.inferCheck()))
+        .handler(beforeBody(admission::handle))
+        .handler(body)
+        .handler(this::infer);
     access.mount(router);
     VersionRoutes.mount(router, schedules);
     ContentTypes.mount(router);
-    // Before the body handler: a refused request's body is never read.
-    router.post("/v2/models/:problem/infer").handler(admission::handle);
-    router.route().handler(BodyHandler.create().setBodyLimit(config.bodyLimitBytes()).setHandleFileUploads(false));
-    router.post("/v2/models/:problem/infer").handler(this::infer);
+    router.route().handler(body);
     router.post("/v2/models/:problem/outcome").handler(new OutcomeHandler(schedules, outcomeProducer, clock));
     router.get("/v2/models/:problem/ready").handler(this::modelReady);
     router.get("/v2/models/:problem").handler(this::modelMetadata);
@@ -387,6 +397,10 @@ public final class ProxyVerticle extends VerticleBase {
     }
     w.reply().answer(new InferReply.Answer(w.problem(), w.schedule().version(), w.clientId(), params, outputs,
         w.request(), requestId != null));
+  }
+
+  private static PlatformHandler beforeBody(Handler<RoutingContext> handler) {
+    return handler::handle;
   }
 
   /** Counts every inference request by problem and final HTTP status, errors included. */
