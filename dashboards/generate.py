@@ -148,14 +148,16 @@ def sla():
     d.panel("timeseries", "Admission limit and requests in flight", [
         (f'max(rdv_proxy_admission_limit_requests{{{P}}})', "limit"),
         (f'sum(rdv_proxy_in_flight_requests{{{P}}})', "in flight")], w=8, unit="none",
-        description="The adaptive concurrency limit (Netflix concurrency-limits, Gradient2 by default) against "
-        "the admitted requests not yet answered.")
+        description="The adaptive concurrency limit (windowed AIMD by default) against the admitted requests "
+        "not yet answered.")
     d.panel("timeseries", "Deadline guard: answers and lateness", [
         (f'sum(rate(rdv_proxy_guard_lateness_seconds_count{{{P}}}[{RI}]))', "guard answers /s"),
         (f'max(rdv_proxy_guard_lateness_seconds_max{{{P}}})', "latest guard, slowest (s)"),
-        ('max(rdv_proxy_event_loop_lag_seconds)', "event-loop lag (s)")], w=8, unit="short",
+        ('max(rdv_proxy_event_loop_lag_seconds)', "event-loop lag (s)"),
+        ('max(rdv_proxy_guard_margin_seconds)', "guard margin now (s)")], w=8, unit="short",
         description="How often the proxy's own guard answered with the default, how late past its due time "
-        "(deadline less the margin) the slowest recent one fired, and how late the event loop runs now.")
+        "(deadline less the margin) the slowest recent one fired, how late the event loop runs now, and how long "
+        "before the deadline the guard fires now (the margin, plus the loop's recent delay).")
     d.panel("timeseries", "Late scores by model", [
         (f'sum by (model, version) (rate(rdv_rendezvous_late_scores_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], w=8, unit="cps",
         description="Scores that reached the rendezvous after their request was decided.")

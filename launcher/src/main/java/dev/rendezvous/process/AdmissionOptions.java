@@ -43,6 +43,12 @@ public final class AdmissionOptions {
       description = "The deadline guard answers with the default this long before the deadline.")
   double guardMarginMs;
 
+  @Option(names = "--guard-follows-lag", negatable = true, fallbackValue = "true",
+      defaultValue = "${env:RDV_GUARD_FOLLOWS_LAG:-true}",
+      description = "The deadline guard fires earlier still by the event loop's recent delay (at most a quarter of "
+          + "the deadline), so that its answer is written by the deadline when the proxy is busy.")
+  boolean guardFollowsLag;
+
   @Option(names = "--admin-threads", defaultValue = "${env:RDV_ADMIN_THREADS:-2}",
       description = "Threads for /metrics, the status page and the schedule endpoints, apart from the request "
           + "path.")
@@ -51,6 +57,6 @@ public final class AdmissionOptions {
   /** The settings given; {@link AdmissionConfig} checks that they fit together. */
   public AdmissionConfig toConfig() {
     return new AdmissionConfig(limit, initialLimit, minLimit, maxLimit, lagTargetMs, lagIntervalMs, lagProbeMs,
-        retryAfterSeconds, guardMarginMs, adminThreads);
+        retryAfterSeconds, guardMarginMs, guardFollowsLag, adminThreads);
   }
 }

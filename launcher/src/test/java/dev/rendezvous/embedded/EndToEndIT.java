@@ -134,9 +134,11 @@ class EndToEndIT {
       JsonNode p = r.body().get("parameters");
       assertThat(p.get("default").asBoolean()).isTrue();
       assertThat(p.get("default_reason").asText()).isEqualTo("proxy-deadline");
-      // The guard is armed the margin before the 250 ms deadline, so that its answer is written by the deadline.
+      // The guard is armed the margin before the 250 ms deadline, so that its answer is written by the deadline,
+      // and earlier still by the event loop's recent delay: a millisecond or so on an idle loop (246-247 ms
+      // measured), at most a quarter of the budget; a tenth of it is a generous bound here.
       assertThat(p.get("elapsed_ms").asDouble())
-          .isGreaterThanOrEqualTo(250.0 - dev.rendezvous.proxy.AdmissionConfig.defaults().guardMarginMs());
+          .isGreaterThanOrEqualTo(250.0 - dev.rendezvous.proxy.AdmissionConfig.defaults().guardMarginMs() - 25);
       assertThat(r.body().get("id").asText()).isEqualTo("e");
     }
   }

@@ -179,6 +179,12 @@ public final class Admission {
     Gauge.builder("rdv.proxy.event.loop.lag", lag, l -> l.lastLagUs() / 1e6).strongReference(true)
         .description("How late the probe timer of one of the proxy's event loops last fired").baseUnit("seconds")
         .tag("loop", Integer.toString(loop)).register(shared.metrics);
+    Gauge.builder("rdv.proxy.guard.margin", this, a -> a.guardMarginMs(Double.MAX_VALUE) / 1000)
+        .strongReference(true)
+        .description("How long before the deadline the deadline guard of one of the proxy's event loops fires now "
+            + "(the configured margin, plus the loop's recent delay when the guard follows it; a request's share "
+            + "cap aside)")
+        .baseUnit("seconds").tag("loop", Integer.toString(loop)).register(shared.metrics);
   }
 
   /**
@@ -316,12 +322,25 @@ public final class Admission {
     }
   }
 
+  /** The most of a request's budget by which the guard fires earlier on a late event loop. */
+  static final double MAX_LAG_SHARE = 0.25;
+
   /**
    * The guard's delay in whole milliseconds (the timers' unit), rounded down so that it fires no later than
-   * the deadline less the margin; at least 1.
+   * the deadline less the margin; at least 1. When the guard follows the loop's delay, the margin grows by the
+   * loop's smoothed delay in whole milliseconds, up to {@link #MAX_LAG_SHARE} of the budget.
    */
   public long guardDelayMs(long receivedAtUs, long deadlineAtUs) {
-    return guardDelayMs(receivedAtUs, deadlineAtUs, config.guardMarginMs());
+    return guardDelayMs(receivedAtUs, deadlineAtUs, guardMarginMs((deadlineAtUs - receivedAtUs) / 1000.0));
+  }
+
+  /** The guard's margin now for a request with a budget of {@code budgetMs}. */
+  double guardMarginMs(double budgetMs) {
+    if (!config.guardFollowsLag()) {
+      return config.guardMarginMs();
+    }
+    // In whole milliseconds, the timers' unit: a loop a few microseconds late moves no guard.
+    return config.guardMarginMs() + Math.min(Math.round(lag.smoothedLagUs() / 1000.0), budgetMs * MAX_LAG_SHARE);
   }
 
   static long guardDelayMs(long receivedAtUs, long deadlineAtUs, double marginMs) {
@@ -329,12 +348,11 @@ public final class Admission {
     return Math.max(1, (long) Math.floor(ms));
   }
 
-  /** Records how late the guard of a request received at {@code receivedAtUs} fired at {@code firedAtUs}. */
-  public void guardFired(String problem, long receivedAtUs, long deadlineAtUs, long firedAtUs) {
-    long dueAt = receivedAtUs + guardDelayMs(receivedAtUs, deadlineAtUs) * 1000;
+  /** Records how late a guard due at {@code dueAtUs} (its receipt plus its delay) fired at {@code firedAtUs}. */
+  public void guardFired(String problem, long dueAtUs, long firedAtUs) {
     Timer t = shared.guardLateness.get(problem);
     if (t != null) {
-      t.record(Math.max(0, firedAtUs - dueAt), TimeUnit.MICROSECONDS);
+      t.record(Math.max(0, firedAtUs - dueAtUs), TimeUnit.MICROSECONDS);
     }
   }
 }

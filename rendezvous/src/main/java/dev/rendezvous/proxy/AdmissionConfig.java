@@ -31,12 +31,17 @@ package dev.rendezvous.proxy;
  *     down to whole milliseconds (up to 1 ms early), writing the default takes one short turn of the loop, and
  *     the rest absorbs a small delay; how late the guard really fires is {@code rdv_proxy_guard_lateness_seconds},
  *     to set the margin by
+ * @param guardFollowsLag whether the guard fires earlier still by how late the event loop's timers fire lately
+ *     (the smoothed delay of the loop's probe, at most a quarter of the request's budget): a busy loop fires
+ *     every timer late, the guard's included, and a fixed margin covers only a small delay. Measured under a
+ *     flood of 256 clients on 2 cores (docs/benchmark.md), the guard fired 6-12 ms late on average with the margin alone; on by default
  * @param adminThreads the threads of the executor that runs what is off the request path ({@code /metrics}
  *     scrapes, the status page, schedule changes and status); 2, so that two slow scrapes cannot take more
  *     than two threads, and one scrape does not wait for another
  */
 public record AdmissionConfig(String limit, int initialLimit, int minLimit, int maxLimit, double lagTargetMs,
-    double lagIntervalMs, long lagProbeMs, int retryAfterSeconds, double guardMarginMs, int adminThreads) {
+    double lagIntervalMs, long lagProbeMs, int retryAfterSeconds, double guardMarginMs, boolean guardFollowsLag,
+    int adminThreads) {
 
   /** The limit algorithms understood by {@link #limit}. */
   public static final java.util.List<String> LIMITS = java.util.List.of("aimd", "gradient2", "vegas", "none");
@@ -59,6 +64,6 @@ public record AdmissionConfig(String limit, int initialLimit, int minLimit, int 
   }
 
   public static AdmissionConfig defaults() {
-    return new AdmissionConfig("aimd", 20, 5, 200, 5, 100, 10, 1, 3, 2);
+    return new AdmissionConfig("aimd", 20, 5, 200, 5, 100, 10, 1, 3, true, 2);
   }
 }

@@ -12,9 +12,13 @@ package dev.rendezvous.proxy;
  */
 public final class EventLoopLag {
 
+  /** The smoothed delay moves an eighth of the way to each probe's, as TCP smooths its round-trip time. */
+  private static final long SMOOTHING = 8;
+
   private final long targetUs;
   private final long intervalUs;
   private long lastLagUs;
+  private long smoothedLagUs;
   private long aboveSinceUs = -1;
   private boolean overloaded;
 
@@ -31,6 +35,7 @@ public final class EventLoopLag {
    */
   public void probed(long dueAtUs, long firedAtUs) {
     lastLagUs = Math.max(0, firedAtUs - dueAtUs);
+    smoothedLagUs += (lastLagUs - smoothedLagUs) / SMOOTHING;
     if (lastLagUs <= targetUs) {
       aboveSinceUs = -1;
       overloaded = false;
@@ -44,6 +49,14 @@ public final class EventLoopLag {
   /** True while the loop's delay has stayed above the target for a whole interval. */
   public boolean overloaded() {
     return overloaded;
+  }
+
+  /**
+   * How late the loop's timers fire lately, in microseconds: the probes' delay, smoothed so that one pause moves
+   * it by an eighth and a standing delay reaches it within a few intervals.
+   */
+  public long smoothedLagUs() {
+    return smoothedLagUs;
   }
 
   /** How late the last probe fired, in microseconds. */

@@ -83,7 +83,8 @@ public final class ProxyVerticle extends VerticleBase {
   private static final int SHARED_FREE_GRPC_PORT = -2;
 
   private record Waiting(InferReply reply, long timerId, String problem, String clientId, long receivedAtUs,
-      long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, InferRequestParser.Parsed request) {}
+      long rows, ScheduleRegistry.Versioned schedule, long deadlineAtUs, long guardDueAtUs,
+      InferRequestParser.Parsed request) {}
 
   /** The labels of the proxy's defaults: who decided on the default, for each reason a default is given. */
   private static final Map<String, String> DEFAULT_REASONS = Map.of("deadline", "rendezvous",
@@ -323,7 +324,7 @@ public final class ProxyVerticle extends VerticleBase {
     long guardMs = admission.guardDelayMs(receivedAt, deadlineAt);
     long timerId = vertx.setTimer(guardMs, id -> onDeadline(requestId));
     waiting.put(requestId, new Waiting(reply, timerId, problem, parsed.clientId(), receivedAt, parsed.rows(),
-        versioned, deadlineAt, parsed));
+        versioned, deadlineAt, receivedAt + guardMs * 1000, parsed));
     proxy.inFlight(problem).increment();
     producer.send(KafkaProducerRecord.create(Topics.of(problem).input(), requestId, encoded))
         .onFailure(e -> {
@@ -373,7 +374,7 @@ public final class ProxyVerticle extends VerticleBase {
   private void onDeadline(String requestId) {
     Waiting w = waiting.remove(requestId);
     if (w != null) {
-      admission.guardFired(w.problem(), w.receivedAtUs(), w.deadlineAtUs(), clock.nowMicros());
+      admission.guardFired(w.problem(), w.guardDueAtUs(), clock.nowMicros());
       answerDefault(w, "proxy-deadline");
     }
   }

@@ -28,7 +28,7 @@ class AdmissionTest {
   static AdmissionConfig limits(String algorithm, int initial, int min, int max) {
     AdmissionConfig d = AdmissionConfig.defaults();
     return new AdmissionConfig(algorithm, initial, min, max, d.lagTargetMs(), d.lagIntervalMs(), d.lagProbeMs(),
-        d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads());
+        d.retryAfterSeconds(), d.guardMarginMs(), d.guardFollowsLag(), d.adminThreads());
   }
 
   double refused(String reason) {
@@ -217,7 +217,7 @@ class AdmissionTest {
   void without_a_limit_a_standing_event_loop_delay_refuses_everything() {
     AdmissionConfig d = AdmissionConfig.defaults();
     Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
-        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads()));
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.guardFollowsLag(), d.adminThreads()));
     long due = nowUs.get();
     for (int i = 0; i < 12; i++) {
       a.lag().probed(due, due + 20_000);
@@ -230,11 +230,45 @@ class AdmissionTest {
   void without_a_limit_only_the_event_loop_delay_refuses() {
     AdmissionConfig d = AdmissionConfig.defaults();
     Admission a = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
-        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.adminThreads()));
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), d.guardFollowsLag(), d.adminThreads()));
     for (int i = 0; i < 1000; i++) {
       assertThat(a.admit("fraud").admitted()).isTrue();
     }
     assertThat(a.limit("fraud")).isEqualTo(-1);
+  }
+
+  @Test
+  void a_late_event_loop_arms_the_guard_earlier_by_its_smoothed_delay_up_to_a_quarter_of_the_budget() {
+    Admission a = admission(AdmissionConfig.defaults());
+    long received = nowUs.get();
+    assertThat(a.guardDelayMs(received, received + 50_000)).as("a punctual loop: the margin alone").isEqualTo(47);
+    long due = received;
+    for (int i = 0; i < 40; i++) {
+      a.lag().probed(due, due + 8_000); // every timer 8 ms late: a busy loop
+      due += 10_000;
+    }
+    assertThat(a.lag().smoothedLagUs()).isBetween(7_800L, 8_000L);
+    assertThat(a.guardDelayMs(received, received + 50_000)).as("3 ms margin and about 8 ms of delay").isEqualTo(39);
+    assertThat(a.guardDelayMs(received, received + 20_000)).as("at most a quarter of a 20 ms budget: 5 ms")
+        .isEqualTo(12);
+    assertThat(metrics.get("rdv.proxy.guard.margin").tags("loop", "0").gauge().value()).isBetween(0.0109, 0.0111);
+
+    a.lag().probed(due, due + 60_000); // one pause moves it by an eighth
+    assertThat(a.lag().smoothedLagUs()).isBetween(14_000L, 15_000L);
+    for (int i = 0; i < 60; i++) {
+      due += 10_000;
+      a.lag().probed(due, due);
+    }
+    assertThat(a.guardDelayMs(received, received + 50_000)).as("punctual again: back to the margin").isEqualTo(47);
+
+    AdmissionConfig d = AdmissionConfig.defaults();
+    Admission fixed = admission(new AdmissionConfig("none", 20, 20, 200, d.lagTargetMs(), d.lagIntervalMs(),
+        d.lagProbeMs(), d.retryAfterSeconds(), d.guardMarginMs(), false, d.adminThreads()));
+    for (int i = 0; i < 40; i++) {
+      fixed.lag().probed(due, due + 8_000);
+      due += 10_000;
+    }
+    assertThat(fixed.guardDelayMs(received, received + 50_000)).as("told not to follow the delay").isEqualTo(47);
   }
 
   @Test
@@ -247,8 +281,8 @@ class AdmissionTest {
 
     Admission a = admission(AdmissionConfig.defaults());
     long received = nowUs.get();
-    a.guardFired("fraud", received, received + 50_000, received + 47_000 + 1_500);
-    a.guardFired("fraud", received, received + 50_000, received + 46_000); // early cannot happen; counts as 0
+    a.guardFired("fraud", received + 47_000, received + 47_000 + 1_500);
+    a.guardFired("fraud", received + 47_000, received + 46_000); // early cannot happen; counts as 0
     var lateness = metrics.get("rdv.proxy.guard.lateness").tags("problem", "fraud").timer();
     assertThat(lateness.count()).isEqualTo(2);
     assertThat(lateness.max(TimeUnit.MICROSECONDS)).isEqualTo(1_500);
