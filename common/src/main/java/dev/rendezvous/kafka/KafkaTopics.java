@@ -32,21 +32,21 @@ public final class KafkaTopics {
 
   private KafkaTopics() {}
 
-  /** How long a topic just created may stay unknown to the broker that answers a describe. */
-  private static final long DESCRIBE_PATIENCE_MS = 15_000;
+  /** How long a topic just created may stay unknown to the broker that answers a describe, or unled. */
+  private static final long NEW_TOPIC_PATIENCE_MS = 15_000;
 
-  /**
-   * Describes the topics, asking again while the broker answers that it does not know one yet: a topic's
-   * creation is acknowledged once the controller has committed it, and the answering broker's metadata may
-   * take a moment longer to include it (a retriable error).
-   */
-  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
-      throws ExecutionException, InterruptedException {
-    long until = System.nanoTime() + DESCRIBE_PATIENCE_MS * 1_000_000;
+  /** A call to the admin client that may fail with a retriable error while a new topic settles. */
+  private interface AdminCall<T> {
+    T call() throws ExecutionException, InterruptedException;
+  }
+
+  /** Makes the call, again with a growing pause while it fails with a retriable error, for a while at most. */
+  private static <T> T patiently(AdminCall<T> call) throws ExecutionException, InterruptedException {
+    long until = System.nanoTime() + NEW_TOPIC_PATIENCE_MS * 1_000_000;
     long backoffMs = 20;
     while (true) {
       try {
-        return admin.describeTopics(names).allTopicNames().get();
+        return call.call();
       } catch (ExecutionException e) {
         if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > until) {
           throw e;
@@ -55,6 +55,16 @@ public final class KafkaTopics {
         backoffMs = Math.min(500, backoffMs * 2);
       }
     }
+  }
+
+  /**
+   * Describes the topics, asking again while the broker answers that it does not know one yet: a topic's
+   * creation is acknowledged once the controller has committed it, and the answering broker's metadata may
+   * take a moment longer to include it (a retriable error).
+   */
+  private static Map<String, TopicDescription> describe(Admin admin, List<String> names)
+      throws ExecutionException, InterruptedException {
+    return patiently(() -> admin.describeTopics(names).allTopicNames().get());
   }
 
   /** How many times {@link #prefetchMetadata} asks, each ask waiting the producer's {@code max.block.ms} at most. */
@@ -197,19 +207,6 @@ public final class KafkaTopics {
       throws ExecutionException, InterruptedException {
     Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
     partitions.forEach(tp -> latest.put(tp, OffsetSpec.latest()));
-    long until = System.nanoTime() + DESCRIBE_PATIENCE_MS * 1_000_000;
-    long backoffMs = 20;
-    while (true) {
-      try {
-        admin.listOffsets(latest).all().get();
-        return;
-      } catch (ExecutionException e) {
-        if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > until) {
-          throw e;
-        }
-        Thread.sleep(backoffMs);
-        backoffMs = Math.min(500, backoffMs * 2);
-      }
-    }
+    patiently(() -> admin.listOffsets(latest).all().get());
   }
 }

@@ -159,6 +159,9 @@ public final class Admission {
   private final Clock clock;
   private final EventLoopLag lag;
   private long probeTimer = -1;
+  private final String retryAfter;
+  private byte[] lagRefusal;
+  private final Map<String, byte[][]> limitRefusals = new HashMap<>();
 
   /**
    * Admission for a proxy with one event loop.
@@ -175,6 +178,7 @@ public final class Admission {
     this.shared = shared;
     this.config = shared.config;
     this.clock = shared.clock;
+    this.retryAfter = Integer.toString(config.retryAfterSeconds());
     this.lag = new EventLoopLag(Math.round(config.lagTargetMs() * 1000), Math.round(config.lagIntervalMs() * 1000));
     Gauge.builder("rdv.proxy.event.loop.lag", lag, l -> l.lastLagUs() / 1e6).strongReference(true)
         .description("How late the probe timer of one of the proxy's event loops last fired").baseUnit("seconds")
@@ -300,18 +304,45 @@ public final class Admission {
     }
     Decision d = admit(problem);
     if (!d.admitted()) {
-      String why = d.refusal() == Reason.EVENT_LOOP_LAG
-          ? "the proxy is falling behind (its event loop is late by more than " + config.lagTargetMs() + " ms)"
-          : "too many requests in flight for '" + problem + "' (limit " + limit(problem) + ")";
-      ctx.response().putHeader("retry-after", Integer.toString(config.retryAfterSeconds()));
-      JsonResponses.error(ctx, 503, "overloaded: " + why + "; the request was not taken in, retry after "
-          + config.retryAfterSeconds() + " s");
+      ctx.response().putHeader("retry-after", retryAfter);
+      JsonResponses.encoded(ctx, 503, refusalBody(problem, d.refusal()));
       return;
     }
     Permit p = d.permit();
     ctx.put(PERMIT, p);
     ctx.addEndHandler(v -> p.release());
     ctx.next();
+  }
+
+  /**
+   * The body of a refusal, encoded once per reason and limit: under a flood most answers are refusals, and their
+   * cost decides how long every request waits for the event loop. Event-loop confined, like the loop's delay.
+   */
+  private byte[] refusalBody(String problem, Reason reason) {
+    if (reason == Reason.EVENT_LOOP_LAG) {
+      if (lagRefusal == null) {
+        lagRefusal = JsonResponses.errorBody(refusal("the proxy is falling behind (its event loop is late by more "
+            + "than " + config.lagTargetMs() + " ms)"));
+      }
+      return lagRefusal;
+    }
+    int limit = limit(problem);
+    byte[][] byLimit = limitRefusals.computeIfAbsent(problem, p -> new byte[config.maxLimit() + 1][]);
+    if (limit < 0 || limit >= byLimit.length) {
+      return JsonResponses.errorBody(refusal(limitReason(problem, limit)));
+    }
+    if (byLimit[limit] == null) {
+      byLimit[limit] = JsonResponses.errorBody(refusal(limitReason(problem, limit)));
+    }
+    return byLimit[limit];
+  }
+
+  private static String limitReason(String problem, int limit) {
+    return "too many requests in flight for '" + problem + "' (limit " + limit + ")";
+  }
+
+  private String refusal(String why) {
+    return "overloaded: " + why + "; the request was not taken in, retry after " + config.retryAfterSeconds() + " s";
   }
 
   /** Notes whether the pipeline answered an admitted request in time, for its permit's sample. */

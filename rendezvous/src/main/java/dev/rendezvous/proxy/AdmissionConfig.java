@@ -34,7 +34,8 @@ package dev.rendezvous.proxy;
  * @param guardFollowsLag whether the guard fires earlier still by how late the event loop's timers fire lately
  *     (the smoothed delay of the loop's probe, at most a quarter of the request's budget): a busy loop fires
  *     every timer late, the guard's included, and a fixed margin covers only a small delay. Measured under a
- *     flood of 256 clients on 2 cores (docs/benchmark.md), the guard fired 6-12 ms late on average with the margin alone; on by default
+ *     flood of 256 clients on 2 cores (docs/benchmark.md), the guard fired 6-12 ms late on average with the
+ *     margin alone; on by default
  * @param adminThreads the threads of the executor that runs what is off the request path ({@code /metrics}
  *     scrapes, the status page, schedule changes and status); 2, so that two slow scrapes cannot take more
  *     than two threads, and one scrape does not wait for another

@@ -15,15 +15,24 @@ public final class JsonResponses {
 
   /** Ends the response with {@code body} encoded as JSON; headers set before are kept. */
   public static void json(RoutingContext ctx, int status, Object body) {
-    if (ctx.response().ended()) {
-      return;
-    }
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-        .end(Buffer.buffer(Json.encode(body)));
+    encoded(ctx, status, Json.encode(body));
   }
 
   /** Ends the response with {@code {"error": message}}; headers set before are kept. */
   public static void error(RoutingContext ctx, int status, String message) {
-    json(ctx, status, Json.MAPPER.createObjectNode().put("error", message));
+    encoded(ctx, status, errorBody(message));
+  }
+
+  /** The body {@code {"error": message}}, encoded once for a response sent again and again. */
+  public static byte[] errorBody(String message) {
+    return Json.encode(Json.MAPPER.createObjectNode().put("error", message));
+  }
+
+  /** Ends the response with a JSON body already encoded; headers set before are kept. */
+  public static void encoded(RoutingContext ctx, int status, byte[] body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(Buffer.buffer(body));
   }
 }

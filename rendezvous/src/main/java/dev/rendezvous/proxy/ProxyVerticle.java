@@ -211,7 +211,10 @@ public final class ProxyVerticle extends VerticleBase {
         + ctx.request().path()));
     router.route().failureHandler(this::failure);
 
+    // No WebSockets here: without their compression Vert.x adds no WebSocket handler to each connection's pipeline,
+    // which otherwise looks at every request for an upgrade.
     server = vertx.createHttpServer(access.configure(new HttpServerOptions().setHost(config.host())
+        .setPerFrameWebSocketCompressionSupported(false).setPerMessageWebSocketCompressionSupported(false)
         .setPort(config.port() == 0 ? SHARED_FREE_PORT : config.port())))
         .requestHandler(router);
     if (config.grpcPort() != ProxyConfig.GRPC_OFF) {
