@@ -154,10 +154,14 @@ def sla():
         (f'sum(rate(rdv_proxy_guard_lateness_seconds_count{{{P}}}[{RI}]))', "guard answers /s"),
         (f'max(rdv_proxy_guard_lateness_seconds_max{{{P}}})', "latest guard, slowest (s)"),
         ('max(rdv_proxy_event_loop_lag_seconds)', "event-loop lag (s)"),
-        ('max(rdv_proxy_guard_margin_seconds)', "guard margin now (s)")], w=8, unit="short",
+        ('max(rdv_proxy_guard_margin_seconds)', "guard margin now (s)"),
+        (f'sum(rate(rdv_proxy_answer_lateness_seconds_count{{{P}}}[{RI}])) - '
+         f'sum(rate(rdv_proxy_answer_lateness_seconds_bucket{{{P},le="0.005"}}[{RI}]))',
+         "answers > deadline + 5 ms /s")], w=8, unit="short",
         description="How often the proxy's own guard answered with the default, how late past its due time "
-        "(deadline less the margin) the slowest recent one fired, how late the event loop runs now, and how long "
-        "before the deadline the guard fires now (the margin, plus the loop's recent delay).")
+        "(deadline less the margin) the slowest recent one fired, how late the event loop runs now, how long "
+        "before the deadline the guard fires now (the margin, plus the loop's recent delay), and how many answers "
+        "went out more than 5 ms after their deadline (the promise: none).")
     d.panel("timeseries", "Late scores by model", [
         (f'sum by (model, version) (rate(rdv_rendezvous_late_scores_total{{{P}}}[{RI}]))', "{{model}}@{{version}}")], w=8, unit="cps",
         description="Scores that reached the rendezvous after their request was decided.")

@@ -104,7 +104,8 @@ class ObservabilityIT {
       if (wait > 0) {
         TimeUnit.NANOSECONDS.sleep(wait);
       }
-      Double deadline = i % 60 == 0 ? 1.0 : null;
+      // Every 60th request gets a deadline shorter than the guard's shortest delay (1 ms): answered after it.
+      Double deadline = i % 60 == 0 ? 0.5 : null;
       answers.add(send(url, TestSystems.inferBody("load-" + i, rows.get(i % rows.size()), deadline)));
     }
     answers.add(send(url, "{\"inputs\": []}"));
@@ -288,6 +289,10 @@ class ObservabilityIT {
     assertThat(sum(m, "rdv.proxy.sla")).isEqualTo(answered);
     assertThat(sum(m, "rdv.proxy.defaults")).isEqualTo(sum(m, "rdv.proxy.answers", "answered_by", "default"));
     assertThat(m.get("rdv.proxy.request.duration").timer().count()).isEqualTo(answered);
+    // Each answer written after its deadline says how late it was; those of half a millisecond are among them.
+    long late = m.get("rdv.proxy.answer.lateness").timer().count();
+    assertThat((double) late).isEqualTo(sum(m, "rdv.proxy.sla", "result", "missed"));
+    assertThat(late).isGreaterThanOrEqualTo(10);
     assertThat(m.get("rdv.proxy.in.flight").gauge().value()).isZero();
 
     double decisions = sum(m, "rdv.rendezvous.decisions");

@@ -37,26 +37,31 @@ public final class BenchReport {
    * Produce per HTTP request; not 200 adds refusals, other statuses and connection errors; late sends are
    * requests the generator sent more than {@value LoadGenerator#LATE_SEND_MS} ms after due (largest count of a
    * repetition), with the largest lag; in flight is the most concurrent requests (those waiting for a connection
-   * included) against the pool's size, marked "capped" when every connection was busy at some point.
+   * included) against the pool's size, marked "capped" when every connection was busy at some point; past
+   * deadline is the server's own count, over every repetition, of answers written after their deadline and of
+   * those more than 5 ms after it ("n/a" where the system does not count them).
    */
   public static String summaryTable(String title, String firstHeader, List<Group> groups) {
     StringBuilder b = new StringBuilder("### ").append(title).append("\n\n");
     b.append("| ").append(firstHeader).append(" | runs | achieved req/s | p50 ms | p99 ms | max ms | SLA % "
-        + "| defaults % | broker req / HTTP | not 200 | late sends (max lag ms) | in flight / pool |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + "| defaults % | broker req / HTTP | not 200 | late sends (max lag ms) | in flight / pool "
+        + "| past deadline / > +5 ms (server) |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Group g : groups) {
       List<Measurement> r = g.runs();
       long late = r.stream().mapToLong(m -> m.outcome().lateSends()).max().orElse(0);
       double lag = r.stream().mapToLong(m -> m.outcome().maxSendLagUs()).max().orElse(0) / 1000.0;
       int inFlight = r.stream().mapToInt(m -> m.outcome().maxInFlight()).max().orElse(0);
       int pool = r.stream().mapToInt(m -> m.outcome().settings().connections()).max().orElse(0);
-      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d (%.1f) | %d / %d%s |%n",
+      b.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %d (%.1f) | %d / %d%s "
+              + "| %s |%n",
           g.label(), r.size(), spread(r, m -> m.outcome().achievedRate()).format(0),
           spread(r, m -> m.outcome().percentileMs(50)).format(2), spread(r, m -> m.outcome().percentileMs(99)).format(2),
           spread(r, m -> m.outcome().maxMs()).format(2), spread(r, m -> m.outcome().slaAttainment() * 100).format(2),
           spread(r, m -> m.outcome().defaultShare() * 100).format(2), spread(r, Measurement::brokerPerRequest).format(1),
           spread(r, m -> (double) m.outcome().errors()).format(0), late, lag, inFlight, pool,
-          r.stream().anyMatch(m -> m.outcome().poolCapped()) ? " capped" : ""));
+          r.stream().anyMatch(m -> m.outcome().poolCapped()) ? " capped" : "",
+          pastDeadline(r.stream().map(Measurement::lateness).toList())));
     }
     return b.append('\n').toString();
   }
@@ -64,22 +69,42 @@ public final class BenchReport {
   /** Every measurement in the order it was taken, with its answers by status and by model, tier or default. */
   public static String measurementsTable(List<Measurement> all) {
     StringBuilder b = new StringBuilder("| # | system | rate | run | p50 ms | p99 ms | max ms | SLA % | defaults % "
-        + "| broker req / HTTP | statuses | connection errors | late sends | answers |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + "| broker req / HTTP | statuses | connection errors | late sends | past deadline / > +5 ms (server) "
+        + "| answers |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     int i = 1;
     for (Measurement m : all) {
       LoadGenerator.Outcome o = m.outcome();
       b.append(String.format(Locale.ROOT, "| %d | %s | %.0f | %d | %.2f | %.2f | %.2f | %.2f | %.2f | %s | %s | %d "
-              + "| %d | %s |%n", i++, m.system(), m.rate(), m.repetition(), o.percentileMs(50), o.percentileMs(99),
-          o.maxMs(), o.slaAttainment() * 100, o.defaultShare() * 100,
+              + "| %d | %s | %s |%n", i++, m.system(), m.rate(), m.repetition(), o.percentileMs(50),
+          o.percentileMs(99), o.maxMs(), o.slaAttainment() * 100, o.defaultShare() * 100,
           Double.isNaN(m.brokerPerRequest()) ? "n/a" : String.format(Locale.ROOT, "%.1f", m.brokerPerRequest()),
-          statuses(o.statuses()), o.connectionErrors(), o.lateSends(), answers(o.answers())));
+          statuses(o.statuses()), o.connectionErrors(), o.lateSends(),
+          pastDeadline(java.util.Collections.singletonList(m.lateness())), answers(o.answers())));
     }
     return b.append('\n').toString();
   }
 
-  /** One flood and the check right after it. */
-  public record FloodRun(int repetition, FloodGenerator.Outcome flood, LoadGenerator.Outcome after) {}
+  /**
+   * One flood and the check right after it.
+   *
+   * @param lateness the server's own count of answers written after their deadline during the flood, or null
+   */
+  public record FloodRun(int repetition, FloodGenerator.Outcome flood, LoadGenerator.Outcome after,
+      ServerLateness.Count lateness) {
+
+    public FloodRun(int repetition, FloodGenerator.Outcome flood, LoadGenerator.Outcome after) {
+      this(repetition, flood, after, null);
+    }
+  }
+
+  /** Late answers by the server's count, summed over runs: "late / beyond 5 ms", or "n/a" if any run lacks it. */
+  static String pastDeadline(List<ServerLateness.Count> runs) {
+    if (runs.isEmpty() || runs.contains(null)) {
+      return "n/a";
+    }
+    return runs.stream().mapToLong(ServerLateness.Count::late).sum() + " / "
+        + runs.stream().mapToLong(ServerLateness.Count::beyondGrace).sum();
+  }
 
   /**
    * The flood's figures over its repetitions (median and range): answers per second, status counts, latency of
@@ -105,10 +130,12 @@ public final class BenchReport {
         spreadOf(runs, r -> r.after().defaultShare() * 100).format(2),
         spreadOf(runs, r -> r.after().firstGoodDueMs() < 0 ? Double.NaN : (double) r.after().firstGoodDueMs())
             .format(0)));
-    b.append("\n| run | statuses | connection errors | answers |\n|---|---|---|---|\n");
+    b.append("\n| run | statuses | connection errors | past deadline / > +5 ms (server) | answers |\n"
+        + "|---|---|---|---|---|\n");
     for (FloodRun r : runs) {
-      b.append(String.format(Locale.ROOT, "| %d | %s | %d | %s |%n", r.repetition(), statuses(r.flood().statuses()),
-          r.flood().connectionErrors(), answers(r.flood().answers())));
+      b.append(String.format(Locale.ROOT, "| %d | %s | %d | %s | %s |%n", r.repetition(),
+          statuses(r.flood().statuses()), r.flood().connectionErrors(),
+          pastDeadline(java.util.Collections.singletonList(r.lateness())), answers(r.flood().answers())));
     }
     return b.append('\n').toString();
   }

@@ -336,17 +336,18 @@ public final class BenchSuite {
     if (s.leadInMs() > 0) {
       gen.load(new LoadGenerator.Settings(url, problem, bodies, rate, s.leadInMs(), slaMs, connections));
     }
+    Optional<ServerLateness.Count> lateBefore = ServerLateness.read(url, problem);
     Optional<BrokerRequests.Count> before = BrokerRequests.read();
     LoadGenerator.Outcome o = gen.load(new LoadGenerator.Settings(url, problem, bodies, rate,
         s.durationMs(), slaMs, connections));
     Optional<BrokerRequests.Count> after = BrokerRequests.read();
     BrokerRequests.Count broker = before.isPresent() && after.isPresent() ? after.get().minus(before.get()) : null;
-    Measurement m = new Measurement(name, rate, repetition, o, broker);
-    LOG.info("{} at {} req/s, run {}: p50 {} ms, p99 {} ms, SLA {}%, defaults {}%, broker/HTTP {}, late sends {}",
-        name, rate, repetition, o.percentileMs(50), o.percentileMs(99),
+    Measurement m = new Measurement(name, rate, repetition, o, broker, lateSince(lateBefore, url, problem));
+    LOG.info("{} at {} req/s, run {}: p50 {} ms, p99 {} ms, SLA {}%, defaults {}%, broker/HTTP {}, late sends {}, "
+        + "server: {}", name, rate, repetition, o.percentileMs(50), o.percentileMs(99),
         String.format(Locale.ROOT, "%.3f", o.slaAttainment() * 100),
         String.format(Locale.ROOT, "%.3f", o.defaultShare() * 100),
-        String.format(Locale.ROOT, "%.1f", m.brokerPerRequest()), o.lateSends());
+        String.format(Locale.ROOT, "%.1f", m.brokerPerRequest()), o.lateSends(), m.lateness());
     return m;
   }
 
@@ -372,14 +373,22 @@ public final class BenchSuite {
 
   private static BenchReport.FloodRun flood(Generators gen, Target full, List<String> bodies, int repetition,
       Settings s, double slaMs) throws Exception {
+    Optional<ServerLateness.Count> lateBefore = ServerLateness.read(full.url(), full.problem());
     FloodGenerator.Outcome f = gen.flood(new FloodGenerator.Settings(full.url(), HttpMethod.POST,
         "/v2/models/" + full.problem() + "/infer", bodies, s.floodWorkers(), s.floodMs(), slaMs));
+    ServerLateness.Count late = lateSince(lateBefore, full.url(), full.problem());
     LoadGenerator.Outcome after = gen.load(new LoadGenerator.Settings(full.url(), full.problem(), bodies,
         AFTER_FLOOD_RATE, s.quick() ? AFTER_FLOOD_MS / 2 : AFTER_FLOOD_MS, slaMs, connectionsFor(AFTER_FLOOD_RATE, s.connections())));
-    LOG.info("flood run {}: {} answers/s, statuses {}, connection errors {}, p99 {} ms, max {} ms", repetition,
-        String.format(Locale.ROOT, "%.0f", f.answersPerSecond()), f.statuses(), f.connectionErrors(),
-        f.percentileMs(99), f.maxMs());
-    return new BenchReport.FloodRun(repetition, f, after);
+    LOG.info("flood run {}: {} answers/s, statuses {}, connection errors {}, p99 {} ms, max {} ms, server: {}",
+        repetition, String.format(Locale.ROOT, "%.0f", f.answersPerSecond()), f.statuses(), f.connectionErrors(),
+        f.percentileMs(99), f.maxMs(), late);
+    return new BenchReport.FloodRun(repetition, f, after, late);
+  }
+
+  /** The server's late answers since {@code before}, or null when it does not count them. */
+  private static ServerLateness.Count lateSince(Optional<ServerLateness.Count> before, String url, String problem) {
+    Optional<ServerLateness.Count> after = before.isPresent() ? ServerLateness.read(url, problem) : Optional.empty();
+    return after.map(a -> a.minus(before.get())).orElse(null);
   }
 
   /** Broker requests per second over a while of no load, or "n/a". */

@@ -9,9 +9,16 @@ package dev.rendezvous.bench;
  * @param outcome what the load generator saw
  * @param broker the broker's Fetch and Produce requests during the measurement, or null when the broker is not in
  *     this JVM
+ * @param lateness the server's own count of answers written after their deadline during the measurement, or null
+ *     when the system measured does not count them (the relays)
  */
 public record Measurement(String system, double rate, int repetition, LoadGenerator.Outcome outcome,
-    BrokerRequests.Count broker) {
+    BrokerRequests.Count broker, ServerLateness.Count lateness) {
+
+  public Measurement(String system, double rate, int repetition, LoadGenerator.Outcome outcome,
+      BrokerRequests.Count broker) {
+    this(system, rate, repetition, outcome, broker, null);
+  }
 
   /** Broker requests (Fetch + Produce) per HTTP request sent, NaN when not counted. */
   public double brokerPerRequest() {

@@ -49,6 +49,19 @@ class BenchReportTest {
     assertThat(row).contains("| 0 (0-4) |");
     assertThat(row).contains("| 3 (21.0) |");
     assertThat(row).contains("| 12 / 64 |");
+    // No server counts for a relay.
+    assertThat(row).endsWith("| n/a |");
+  }
+
+  @Test
+  void the_servers_late_answers_are_summed_over_the_repetitions() {
+    List<Measurement> runs = List.of(
+        new Measurement("full", 100, 1, outcome(1200, 0, 0, 0), null, new ServerLateness.Count(4, 1)),
+        new Measurement("full", 100, 2, outcome(1000, 0, 0, 0), null, new ServerLateness.Count(3, 0)));
+    String row = BenchReport.summaryTable("Full", "rate", List.of(new BenchReport.Group("100", runs))).lines()
+        .filter(l -> l.startsWith("| 100 |")).findFirst().orElseThrow();
+    assertThat(row).endsWith("| 7 / 1 |");
+    assertThat(BenchReport.measurementsTable(runs)).contains("| 4 / 1 |").contains("| 3 / 0 |");
   }
 
   @Test
@@ -70,11 +83,12 @@ class BenchReportTest {
         "/v2/models/p/infer", List.of("{}"), 256, 1_000, 50);
     FloodGenerator.Outcome flood = new FloodGenerator.Outcome(fs, 103, Map.of(200, 60L, 503, 30L, 429, 8L, 500, 2L),
         3, h, Map.of("m / tier 0", 50L, "default (deadline)", 10L), 0, 100);
-    String table = BenchReport.floodTable(List.of(new BenchReport.FloodRun(1, flood, outcome(500, 0, 0, 0))));
+    String table = BenchReport.floodTable(List.of(new BenchReport.FloodRun(1, flood, outcome(500, 0, 0, 0),
+        new ServerLateness.Count(9, 2))));
     String row = table.lines().filter(l -> l.startsWith("| 1 |")).findFirst().orElseThrow();
     // runs, answers/s, 200, 429, 503, other, connection errors
     assertThat(row).startsWith("| 1 | 100 | 60 | 8 | 30 | 2 | 3 |");
     assertThat(flood.defaultShareOf200()).isEqualTo(10.0 / 60);
-    assertThat(table).contains("200: 60; 429: 8; 500: 2; 503: 30");
+    assertThat(table).contains("| 1 | 200: 60; 429: 8; 500: 2; 503: 30 | 3 | 9 / 2 |");
   }
 }
