@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
+import dev.rendezvous.auth.AccessControl;
+import dev.rendezvous.auth.AdminToken;
+import dev.rendezvous.auth.ApiKeys;
 import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.proxy.AdminExecutor;
 import dev.rendezvous.proxy.AdmissionConfig;
@@ -14,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -169,6 +173,80 @@ class AdmissionEndToEndIT {
 
   static double pct(double[] sorted, double q) {
     return sorted.length == 0 ? Double.NaN : sorted[(int) Math.floor(q * (sorted.length - 1))];
+  }
+
+  /**
+   * With the limit full, a scoring request still gets what its credential and content type call for before a
+   * refusal (401, 403, 415, in the route's order), and a refusal whatever form its path takes; every refusal is
+   * counted once. The limit is held full by requests with a long deadline and no rendezvous to answer them.
+   */
+  @Test
+  void a_full_limit_refuses_after_the_credential_and_content_type_checks_and_counts_each_refusal()
+      throws Exception {
+    String problem = "adm-full";
+    String key = "scoring-key-of-the-admission-test-01";
+    Path keys = Files.writeString(dir.resolve("adm-full-keys"), key + "\n");
+    Path schedules = Files.createDirectories(dir.resolve(problem + "-schedules"));
+    Files.writeString(schedules.resolve(problem + ".yaml"), TestSystems.schedule(problem));
+    EmbeddedSystem.Options options = EmbeddedSystem.Options.parse("--no-rendezvous", "--grpc-port", "-1",
+        "--data", dir.resolve(problem).toString(), "--schedules", schedules.toString(), "--port", "0",
+        "--bootstrap-servers", broker.bootstrapServers(), "--partitions", "2", "--warm-up", "0",
+        "--admission-initial-limit", "2", "--admission-min-limit", "1", "--admission-max-limit", "2");
+    try (EmbeddedSystem system = EmbeddedSystem.start(options, List.of(runner(problem, "bc-mlp")),
+        new AccessControl(AdminToken.of("admin-token-of-the-admission-test-01"), ApiKeys.load(keys)))) {
+      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+      String path = "/v2/models/" + problem + "/infer";
+      String body = inferBody("held", reference.get("rows").get(0), 15_000.0);
+      // Two requests the guard answers only after 15 s: the limit of 2 is full until then.
+      List<CompletableFuture<HttpResponse<String>>> held = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        held.add(http.sendAsync(post(system.url() + path, body, key, "application/json"),
+            HttpResponse.BodyHandlers.ofString()));
+      }
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (system.metrics().get("rdv.proxy.in.flight").tag("problem", problem).gauge().value() < 2
+          && System.nanoTime() < until) {
+        Thread.sleep(20);
+      }
+      assertThat(system.metrics().get("rdv.proxy.in.flight").tag("problem", problem).gauge().value())
+          .isEqualTo(2);
+      double refusedBefore = metric(system, "rdv.proxy.refused", Map.of("problem", problem));
+
+      String row = inferBody("r", reference.get("rows").get(1), null);
+      assertThat(http.send(post(system.url() + path, row, null, "application/json"),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).as("no credential").isEqualTo(401);
+      assertThat(http.send(post(system.url() + path, row, key + "x", "application/json"),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).as("not a scoring key").isEqualTo(403);
+      assertThat(http.send(post(system.url() + path, row, key, "text/plain"),
+          HttpResponse.BodyHandlers.ofString()).statusCode()).as("content type").isEqualTo(415);
+      // The plain path, with a query, and percent-encoded (the router decodes it): each refused, and told why.
+      List<String> forms = List.of(path, path + "?trace=1", "/v2/models/adm%2Dfull/infer");
+      for (String form : forms) {
+        HttpResponse<String> r = http.send(post(system.url() + form, row, key, "application/json"),
+            HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(form).isEqualTo(503);
+        assertThat(r.headers().firstValue("retry-after")).as(form).contains("1");
+        assertThat(Json.MAPPER.readTree(r.body()).get("error").asText()).as(form)
+            .startsWith("overloaded: too many requests in flight for '" + problem + "' (limit 2)");
+      }
+      assertThat(metric(system, "rdv.proxy.refused", Map.of("problem", problem)) - refusedBefore)
+          .isEqualTo(forms.size());
+      assertThat(metric(system, "rdv.proxy.requests", Map.of("problem", problem, "status", "503")))
+          .isEqualTo(forms.size());
+      for (CompletableFuture<HttpResponse<String>> h : held) {
+        JsonNode answer = Json.MAPPER.readTree(h.get(60, TimeUnit.SECONDS).body());
+        assertThat(answer.get("parameters").get("default_reason").asText()).isEqualTo("proxy-deadline");
+      }
+    }
+  }
+
+  static HttpRequest post(String url, String body, String key, String contentType) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).header("content-type", contentType)
+        .timeout(Duration.ofSeconds(60)).POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("authorization", "Bearer " + key);
+    }
+    return b.build();
   }
 
   @Test

@@ -79,8 +79,11 @@ public final class BenchSuite {
   /** Most connections the open-loop generator opens at any rate. */
   static final int MAX_CONNECTIONS = 4096;
 
-  /** A system under measurement: its short name, its URL and the problem to ask for. */
-  record Target(String name, String url, String problem) {}
+  /**
+   * A system under measurement: its short name, its URL, the problem to ask for, and whether it is a rendezvous
+   * (which counts its own late answers on {@code /metrics}; the relays and the direct server have no such page).
+   */
+  record Target(String name, String url, String problem, boolean rendezvous) {}
 
   /** A system started for one scenario: its name, its problem, its schedule's text and its runners. */
   record Scenario(String name, String problem, String schedule, List<RunnerConfig> runners) {}
@@ -138,10 +141,10 @@ public final class BenchSuite {
           DirectOnnxServer directSystem = DirectOnnxServer.start(
               s.root().resolve("model-runners/models/breast-cancer/bc-mlp-2.onnx"), demo.inputs());
           Running fullSystem = start(systems, broker, schedules, "bench-full", demoSchedule, demoRunners, s)) {
-        targets.add(new Target("bare relay", relaySystem.url(), "bench-relay"));
-        targets.add(new Target("fan-out relay", fanOutSystem.url(), "bench-fanout"));
-        targets.add(new Target("direct", directSystem.url(), "breast-cancer"));
-        targets.add(new Target("rendezvous", fullSystem.url(), "bench-full"));
+        targets.add(new Target("bare relay", relaySystem.url(), "bench-relay", false));
+        targets.add(new Target("fan-out relay", fanOutSystem.url(), "bench-fanout", false));
+        targets.add(new Target("direct", directSystem.url(), "breast-cancer", false));
+        targets.add(new Target("rendezvous", fullSystem.url(), "bench-full", true));
         Target full = targets.get(3);
         // A young JVM spends a core compiling (the broker, the clients, our code); every system gets the same
         // load in turn until the compiler is quiet, so that the measurements see compiled code.
@@ -167,7 +170,7 @@ public final class BenchSuite {
           List<Measurement> atRate = new ArrayList<>();
           for (RunPlan.Step<Target> step : RunPlan.alternating(stepping, s.repetitions())) {
             Target t = step.system();
-            atRate.add(measure(gen, t.name(), t.url(), t.problem(), bodies, rate, step.repetition(), s, slaMs));
+            atRate.add(measure(gen, t, bodies, rate, step.repetition(), s, slaMs));
           }
           steady.addAll(atRate);
           for (Target t : List.copyOf(stepping)) {
@@ -314,7 +317,8 @@ public final class BenchSuite {
             sys.url(), p, bodies, s.warmUpRate(), ms, slaMs, connectionsFor(s.warmUpRate(), s.connections()))));
         notes.append("- Warm-up of ").append(sc.name()).append(", run ").append(step.repetition()).append(": ")
             .append(warm.describe()).append('\n');
-        out.add(measure(gen, sc.name(), sys.url(), p, bodies, s.fixedRate(), step.repetition(), s, slaMs));
+        out.add(measure(gen, new Target(sc.name(), sys.url(), p, true), bodies, s.fixedRate(), step.repetition(), s,
+            slaMs));
       }
     }
     return out;
@@ -330,13 +334,17 @@ public final class BenchSuite {
         s.quick() ? QUICK_STARTUP_REQUESTS : STARTUP_REQUESTS);
   }
 
-  private static Measurement measure(Generators gen, String name, String url, String problem, List<String> bodies,
-      double rate, int repetition, Settings s, double slaMs) throws Exception {
+  private static Measurement measure(Generators gen, Target t, List<String> bodies, double rate, int repetition,
+      Settings s, double slaMs) throws Exception {
+    String name = t.name();
+    String url = t.url();
+    String problem = t.problem();
     int connections = connectionsFor(rate, s.connections());
     if (s.leadInMs() > 0) {
       gen.load(new LoadGenerator.Settings(url, problem, bodies, rate, s.leadInMs(), slaMs, connections));
     }
-    Optional<ServerLateness.Count> lateBefore = ServerLateness.read(url, problem);
+    Optional<ServerLateness.Count> lateBefore = t.rendezvous() ? ServerLateness.read(url, problem)
+        : Optional.empty();
     Optional<BrokerRequests.Count> before = BrokerRequests.read();
     LoadGenerator.Outcome o = gen.load(new LoadGenerator.Settings(url, problem, bodies, rate,
         s.durationMs(), slaMs, connections));
