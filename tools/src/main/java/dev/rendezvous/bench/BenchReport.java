@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -79,7 +80,7 @@ public final class BenchReport {
           o.percentileMs(99), o.maxMs(), o.slaAttainment() * 100, o.defaultShare() * 100,
           Double.isNaN(m.brokerPerRequest()) ? "n/a" : String.format(Locale.ROOT, "%.1f", m.brokerPerRequest()),
           statuses(o.statuses()), o.connectionErrors(), o.lateSends(),
-          pastDeadline(java.util.Collections.singletonList(m.lateness())), answers(o.answers())));
+          pastDeadline(m.lateness()), answers(o.answers())));
     }
     return b.append('\n').toString();
   }
@@ -95,6 +96,11 @@ public final class BenchReport {
     public FloodRun(int repetition, FloodGenerator.Outcome flood, LoadGenerator.Outcome after) {
       this(repetition, flood, after, null);
     }
+  }
+
+  /** One run's late answers by the server's count: "late / beyond 5 ms", or "n/a" without a count. */
+  static String pastDeadline(ServerLateness.Count run) {
+    return pastDeadline(Collections.singletonList(run));
   }
 
   /** Late answers by the server's count, summed over runs: "late / beyond 5 ms", or "n/a" if any run lacks it. */
@@ -135,7 +141,7 @@ public final class BenchReport {
     for (FloodRun r : runs) {
       b.append(String.format(Locale.ROOT, "| %d | %s | %d | %s | %s |%n", r.repetition(),
           statuses(r.flood().statuses()), r.flood().connectionErrors(),
-          pastDeadline(java.util.Collections.singletonList(r.lateness())), answers(r.flood().answers())));
+          pastDeadline(r.lateness()), answers(r.flood().answers())));
     }
     return b.append('\n').toString();
   }
