@@ -328,17 +328,17 @@ public final class Admission {
     }
     int limit = limit(problem);
     byte[][] byLimit = limitRefusals.computeIfAbsent(problem, p -> new byte[config.maxLimit() + 1][]);
-    if (limit < 0 || limit >= byLimit.length) {
-      return JsonResponses.errorBody(refusal(limitReason(problem, limit)));
+    // The shipped limiters stay within 0..max; a limit outside it is encoded each time rather than thrown on.
+    boolean cached = limit >= 0 && limit < byLimit.length;
+    if (cached && byLimit[limit] != null) {
+      return byLimit[limit];
     }
-    if (byLimit[limit] == null) {
-      byLimit[limit] = JsonResponses.errorBody(refusal(limitReason(problem, limit)));
+    byte[] body = JsonResponses.errorBody(refusal("too many requests in flight for '" + problem + "' (limit "
+        + limit + ")"));
+    if (cached) {
+      byLimit[limit] = body;
     }
-    return byLimit[limit];
-  }
-
-  private static String limitReason(String problem, int limit) {
-    return "too many requests in flight for '" + problem + "' (limit " + limit + ")";
+    return body;
   }
 
   private String refusal(String why) {
