@@ -10,6 +10,7 @@ import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.BackendReadiness;
+import dev.rendezvous.proxy.NativeTransport;
 import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -358,7 +359,7 @@ public final class Assembly implements AutoCloseable {
 
   private Vertx vertx() {
     if (vertx == null) {
-      vertx = Vertx.vertx();
+      vertx = NativeTransport.vertx();
     }
     return vertx;
   }
