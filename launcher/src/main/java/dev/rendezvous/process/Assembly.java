@@ -10,7 +10,6 @@ import dev.rendezvous.decoy.DecoyConfig;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.proxy.AdmissionConfig;
 import dev.rendezvous.proxy.BackendReadiness;
-import dev.rendezvous.proxy.NativeTransport;
 import dev.rendezvous.proxy.Proxy;
 import dev.rendezvous.proxy.ProxyConfig;
 import dev.rendezvous.rendezvous.RendezvousConfig;
@@ -359,7 +358,7 @@ public final class Assembly implements AutoCloseable {
 
   private Vertx vertx() {
     if (vertx == null) {
-      vertx = NativeTransport.vertx();
+      vertx = Vertx.vertx();
     }
     return vertx;
   }

@@ -6,7 +6,6 @@ import dev.rendezvous.common.Tensor;
 import dev.rendezvous.common.TensorSpec;
 import dev.rendezvous.proxy.BadRequestException;
 import dev.rendezvous.proxy.InferRequestParser;
-import dev.rendezvous.proxy.NativeTransport;
 import dev.rendezvous.runner.OnnxModel;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,7 +33,7 @@ public final class DirectOnnxServer implements AutoCloseable {
   }
 
   public static DirectOnnxServer start(Path modelFile, List<TensorSpec> signature) throws Exception {
-    Vertx vertx = NativeTransport.vertx();
+    Vertx vertx = Vertx.vertx();
     OnnxModel model = new OnnxModel(modelFile, 1, 1);
     model.warmUp();
     HttpServer server = vertx.createHttpServer().requestHandler(req -> req.body().onSuccess(body -> {

@@ -2,7 +2,6 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
-import dev.rendezvous.proxy.NativeTransport;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.ConsumerLoop;
 import dev.rendezvous.runtime.OffPathFetch;
@@ -109,7 +108,7 @@ public final class FanOutRelay implements AutoCloseable {
     String results = PREFIX + ".results";
     String outcomes = PREFIX + ".outcomes";
     KafkaTopics.ensure(bootstrap, List.of(input, scores, results, outcomes), partitions, (short) 1);
-    Vertx vertx = NativeTransport.vertx();
+    Vertx vertx = Vertx.vertx();
     List<ConsumerLoop<String, byte[]>> loops = new ArrayList<>();
     List<CompletableFuture<Void>> ready = new ArrayList<>();
 

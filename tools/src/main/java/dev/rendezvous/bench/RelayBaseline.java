@@ -2,7 +2,6 @@ package dev.rendezvous.bench;
 
 import dev.rendezvous.kafka.KafkaSettings;
 import dev.rendezvous.kafka.KafkaTopics;
-import dev.rendezvous.proxy.NativeTransport;
 import dev.rendezvous.runtime.CommitPolicy;
 import dev.rendezvous.runtime.ConsumerLoop;
 import io.vertx.core.Future;
@@ -52,7 +51,7 @@ public final class RelayBaseline implements AutoCloseable {
     String b = PREFIX + ".b";
     String c = PREFIX + ".c";
     KafkaTopics.ensure(bootstrap, List.of(a, b, c), partitions, (short) 1);
-    Vertx vertx = NativeTransport.vertx();
+    Vertx vertx = Vertx.vertx();
     Map<String, String> producerProps = KafkaSettings.producer(bootstrap);
 
     // Hop 1 -> 2, like a runner: a consumer loop with the raw clients.
