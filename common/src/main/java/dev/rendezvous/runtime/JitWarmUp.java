@@ -35,15 +35,6 @@ public final class JitWarmUp {
       }
     }
 
-    /**
-     * This policy, lasting at least {@code ms} when it stops on a quiet JIT: the shortest warm-up is raised to it,
-     * within the longest. A fixed warm-up is left as it is.
-     */
-    public Policy atLeast(long ms) {
-      return fixedMs > 0 || minMs >= ms ? this
-          : new Policy(fixedMs, Math.min(ms, maxMs), maxMs, windowMs, quietMsPerSecond, sliceMs);
-    }
-
     public String describe() {
       return fixedMs > 0 ? String.format(Locale.ROOT, "fixed %.0f s", fixedMs / 1000.0)
           : String.format(Locale.ROOT, "until the JIT compiled less than %.0f ms/s over %.0f s (at least %.0f s, "

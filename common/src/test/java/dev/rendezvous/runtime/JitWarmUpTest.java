@@ -106,15 +106,4 @@ class JitWarmUpTest {
     assertThat(r.lastRateMsPerSecond()).isNaN();
     assertThat(r.describe()).contains("8.0 s").contains("n/a");
   }
-
-  @Test
-  void at_least_raises_the_shortest_automatic_warm_up_within_its_longest_and_leaves_a_fixed_one() {
-    JitWarmUp.Policy auto = new JitWarmUp.Policy(0, 10_000, 300_000, 10_000, 20, 2_000);
-    assertThat(auto.atLeast(56_000).minMs()).isEqualTo(56_000);
-    assertThat(auto.atLeast(56_000).maxMs()).isEqualTo(300_000);
-    assertThat(auto.atLeast(5_000)).as("already longer").isEqualTo(auto);
-    assertThat(auto.atLeast(400_000).minMs()).as("bounded by the longest").isEqualTo(300_000);
-    JitWarmUp.Policy fixed = new JitWarmUp.Policy(60_000, 0, 60_000, 10_000, 20, 2_000);
-    assertThat(fixed.atLeast(120_000)).isEqualTo(fixed);
-  }
 }

@@ -8,11 +8,9 @@ import io.vertx.core.http.HttpMethod;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -150,13 +148,15 @@ public final class BenchSuite {
         Target full = targets.get(3);
         // A young JVM spends a core compiling (the broker, the clients, our code); every system gets the same
         // load in turn until the compiler is quiet, so that the measurements see compiled code.
-        // The rate steps up each round, through every rate to be measured, so that what only a higher rate runs
-        // (more records per poll and per batch, longer sorts) is compiled before the first measurement at it.
-        List<Double> ladder = warmUpLadder(s.warmUpRate(), s.rates());
-        JitWarmUp.Result warm = warmUp(gen, targets, ladder, s.warmUp(), bodies, slaMs, s);
+        int[] turn = {0};
+        JitWarmUp.Result warm = JitWarmUp.run(s.warmUp(), ms -> {
+          Target t = targets.get(turn[0]++ % targets.size());
+          gen.load(new LoadGenerator.Settings(t.url(), t.problem(), bodies, s.warmUpRate(), ms, slaMs,
+              connectionsFor(s.warmUpRate(), s.connections())));
+        });
         LOG.info("warm-up: {}", warm.describe());
-        notes.append("- Warm-up used: ").append(warm.describe()).append(", the four systems in turn, the rate "
-            + "stepping each round through ").append(ladder).append(" req/s\n");
+        notes.append("- Warm-up used: ").append(warm.describe()).append(", the four systems in turn at ")
+            .append(fmt(s.warmUpRate())).append(" req/s\n");
         notes.append("- Broker requests with no load (idle consumers of every system, all counted in each "
             + "measurement): ").append(idleBrokerRate(s.quick() ? 1_000 : 2_000)).append('\n');
 
@@ -294,9 +294,7 @@ public final class BenchSuite {
             + "at the same rate; %d repetition(s), systems alternating; fixed rate %s req/s; 1 to %d models%n"
             + "- Open loop, latency from each request's due time; HTTP connections: at least %d, up to "
             + "max(%d, rate / 2) (at most %d); a request sent more than %d ms after due counts as a late send%n"
-            + "- Warm-up: %s, slices of %.1f s, the systems in turn, the rate stepping each round from %s req/s "
-            + "through every higher rate measured; scenario systems: %s, from %s req/s to the fixed rate%n"
-            + "- Fan-out relay: %s%n"
+            + "- Warm-up: %s, slices of %.1f s at %s req/s; scenario systems: %s%n- Fan-out relay: %s%n"
             + "- /metrics flood: %d pollers beside %s req/s for %.1f s; flood: %d workers for %.1f s%n"
             + "- Broker requests: Fetch + Produce (kafka.network RequestMetrics) of the embedded broker%n"
             + "- Schedule: schedules/breast-cancer.yaml (deadline %.0f ms = the SLA)%n",
@@ -305,7 +303,7 @@ public final class BenchSuite {
             : "in the JVM of the systems measured (--generator-process false)", s.rates(), s.durationMs() / 1000.0,
         s.leadInMs() / 1000.0, s.repetitions(), fmt(s.fixedRate()), s.maxModels(), s.connections(), s.connections(),
         MAX_CONNECTIONS, LoadGenerator.LATE_SEND_MS, s.warmUp().describe(), s.warmUp().sliceMs() / 1000.0,
-        fmt(s.warmUpRate()), s.scenarioWarmUp().describe(), fmt(s.warmUpRate()), shape.describe(), s.metricsPollers(),
+        fmt(s.warmUpRate()), s.scenarioWarmUp().describe(), shape.describe(), s.metricsPollers(),
         fmt(s.metricsRate()), s.metricsMs() / 1000.0, s.floodWorkers(), s.floodMs() / 1000.0, slaMs);
   }
 
@@ -317,8 +315,8 @@ public final class BenchSuite {
       Scenario sc = step.system();
       String p = sc.problem() + "-r" + step.repetition();
       try (Running sys = start(systems, broker, schedules, p, sc.schedule(), sc.runners(), s)) {
-        JitWarmUp.Result warm = warmUp(gen, List.of(new Target(sc.name(), sys.url(), p, true)),
-            warmUpLadder(s.warmUpRate(), List.of(s.fixedRate())), s.scenarioWarmUp(), bodies, slaMs, s);
+        JitWarmUp.Result warm = JitWarmUp.run(s.scenarioWarmUp(), ms -> gen.load(new LoadGenerator.Settings(
+            sys.url(), p, bodies, s.warmUpRate(), ms, slaMs, connectionsFor(s.warmUpRate(), s.connections()))));
         notes.append("- Warm-up of ").append(sc.name()).append(", run ").append(step.repetition()).append(": ")
             .append(warm.describe()).append('\n');
         out.add(measure(gen, new Target(sc.name(), sys.url(), p, true), bodies, s.fixedRate(), step.repetition(), s,
@@ -326,38 +324,6 @@ public final class BenchSuite {
       }
     }
     return out;
-  }
-
-  /**
-   * The rates a warm-up steps through: its own rate, then every higher rate that will be measured, in order.
-   */
-  static List<Double> warmUpLadder(double warmUpRate, Collection<Double> measured) {
-    TreeSet<Double> ladder = new TreeSet<>(measured);
-    ladder.add(warmUpRate);
-    return List.copyOf(ladder.tailSet(warmUpRate, true));
-  }
-
-  /**
-   * Warms up under {@code policy}: slice after slice the targets take turns, and each round of turns the rate
-   * takes the ladder's next step (starting again at the bottom after the top), so that every target has run at
-   * every rate of the ladder before the warm-up may end; an automatic warm-up then goes on until the JIT is quiet.
-   */
-  static JitWarmUp.Result warmUp(Generators gen, List<Target> targets, List<Double> ladder, JitWarmUp.Policy policy,
-      List<String> bodies, double slaMs, Settings s) throws Exception {
-    int[] slice = {0};
-    return JitWarmUp.run(policy.atLeast((long) targets.size() * ladder.size() * policy.sliceMs()), ms -> {
-      Turn turn = turn(targets, ladder, slice[0]++);
-      gen.load(new LoadGenerator.Settings(turn.target().url(), turn.target().problem(), bodies, turn.rate(), ms,
-          slaMs, connectionsFor(turn.rate(), s.connections())));
-    });
-  }
-
-  /** One slice of a warm-up: which target, at which rate. */
-  record Turn(Target target, double rate) {}
-
-  /** The {@code k}-th slice (from 0) of a warm-up of these targets stepping through this ladder. */
-  static Turn turn(List<Target> targets, List<Double> ladder, int k) {
-    return new Turn(targets.get(k % targets.size()), ladder.get(k / targets.size() % ladder.size()));
   }
 
   private static Running start(Systems systems, EmbeddedKafka broker, Path schedules, String problem, String scheduleText,

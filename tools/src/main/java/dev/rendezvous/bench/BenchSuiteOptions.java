@@ -26,8 +26,7 @@ public final class BenchSuiteOptions {
   String warmUp;
 
   @Option(names = "--warmup-min", defaultValue = "${env:RDV_BENCH_WARMUP_MIN:-10}",
-      description = "Shortest automatic warm-up, seconds; it also lasts at least one pass of every system through "
-          + "the rates (default: ${DEFAULT-VALUE}).")
+      description = "Shortest automatic warm-up, seconds (default: ${DEFAULT-VALUE}).")
   double warmUpMinSeconds;
 
   @Option(names = "--warmup-max", defaultValue = "${env:RDV_BENCH_WARMUP_MAX:-300}",
@@ -44,8 +43,7 @@ public final class BenchSuiteOptions {
   double jitWindowSeconds;
 
   @Option(names = "--warmup-rate", defaultValue = "${env:RDV_BENCH_WARMUP_RATE:-250}",
-      description = "Load of each warm-up's first round, requests per second; later rounds step through every "
-          + "higher rate measured (default: ${DEFAULT-VALUE}).")
+      description = "Load during warm-ups, requests per second (default: ${DEFAULT-VALUE}).")
   double warmUpRate;
 
   @Option(names = "--scenario-warmup-max", defaultValue = "${env:RDV_BENCH_SCENARIO_WARMUP_MAX:-15}",
