@@ -1,12 +1,14 @@
 package dev.rendezvous.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.yammer.metrics.core.Histogram;
 import com.yammer.metrics.core.MetricName;
 import com.yammer.metrics.stats.UniformSample;
 import java.lang.reflect.Field;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.stream.Collectors;
@@ -55,11 +57,8 @@ class BrokerHistogramsTest {
       }
       // The broker records a request's times once its response has gone out, which may be after the producer
       // has read it: wait (boundedly) for the last one to be counted.
-      long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-      while (produceTotal.count() < before + 5 && System.nanoTime() < until) {
-        Thread.sleep(10);
-      }
-      assertThat(produceTotal.count()).isGreaterThanOrEqualTo(before + 5);
+      await().atMost(Duration.ofSeconds(10))
+          .untilAsserted(() -> assertThat(produceTotal.count()).isGreaterThanOrEqualTo(before + 5));
       assertThat(produceTotal.getSnapshot().size()).isPositive();
       assertThat(produceTotal.max()).isGreaterThanOrEqualTo(0);
     }

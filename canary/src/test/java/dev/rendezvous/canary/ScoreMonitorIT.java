@@ -1,6 +1,7 @@
 package dev.rendezvous.canary;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Clock;
@@ -15,6 +16,7 @@ import dev.rendezvous.runner.ModelRunner;
 import dev.rendezvous.runner.RunnerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -132,11 +134,8 @@ class ScoreMonitorIT {
     producer.flush();
   }
 
-  private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-    long until = System.currentTimeMillis() + 60_000;
-    while (!condition.getAsBoolean()) {
-      assertThat(System.currentTimeMillis()).as("waiting for the monitor").isLessThan(until);
-      Thread.sleep(20);
-    }
+  private static void waitFor(BooleanSupplier condition) {
+    await("the monitor").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+        .until(condition::getAsBoolean);
   }
 }

@@ -4,6 +4,7 @@ import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.post;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.within;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,6 +23,7 @@ import dev.rendezvous.tools.Replay;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -199,11 +201,8 @@ class ArchiveEndToEndIT {
     return rows;
   }
 
-  private static void waitFor(BooleanSupplier condition) throws InterruptedException {
-    long until = System.currentTimeMillis() + 30_000;
-    while (!condition.getAsBoolean()) {
-      assertThat(System.currentTimeMillis()).as("waiting for the archive").isLessThan(until);
-      Thread.sleep(50);
-    }
+  private static void waitFor(BooleanSupplier condition) {
+    await("the archive").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+        .until(condition::getAsBoolean);
   }
 }
