@@ -25,6 +25,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -441,13 +442,7 @@ class ConsumerLoopIT {
   }
 
   /** Waits for a condition the loop's thread makes true; the assertions come after, on counts and order. */
-  private static void await(BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > until) {
-        throw new AssertionError("condition not met within " + WAIT);
-      }
-      Thread.sleep(10);
-    }
+  private static void await(BooleanSupplier condition) {
+    Awaitility.await("the loop").atMost(WAIT).pollInterval(Duration.ofMillis(10)).until(condition::getAsBoolean);
   }
 }
