@@ -12,6 +12,7 @@ import dev.rendezvous.kafka.KafkaTopics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +26,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -111,12 +113,9 @@ class DecoyDiskFullIT {
     return meters.get(name).tag("problem", PROBLEM).gauge().value();
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what + " within " + WAIT_MS + " ms").isLessThan(until);
-      Thread.sleep(100);
-    }
+  private static void await(String what, BooleanSupplier condition) {
+    Awaitility.await(what).atMost(Duration.ofMillis(WAIT_MS)).pollInterval(Duration.ofMillis(100))
+        .until(condition::getAsBoolean);
   }
 
   /** Records of the decoy's group committed on the input topic. */

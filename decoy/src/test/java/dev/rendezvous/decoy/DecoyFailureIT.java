@@ -1,6 +1,7 @@
 package dev.rendezvous.decoy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
@@ -12,9 +13,9 @@ import dev.rendezvous.kafka.KafkaTopics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -59,14 +60,11 @@ class DecoyFailureIT {
       SimpleMeterRegistry meters = new SimpleMeterRegistry();
       String loop = "decoy-" + PROBLEM;
       try (Decoy decoy = new Decoy(config, bootstrap, Clock.SYSTEM, meters).start()) {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (meters.get("rdv.consumer.failures").tag("loop", loop).counter().count() < 1) {
-          assertThat(System.nanoTime()).as("the decoy gives up within 60 s").isLessThan(until);
-          Thread.sleep(20);
-        }
+        await("the decoy gives up").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            .until(() -> meters.get("rdv.consumer.failures").tag("loop", loop).counter().count() >= 1);
         assertThat(decoy.health().ready()).isFalse();
         assertThat(decoy.health().reason()).startsWith("failed:").contains("cannot write its archive");
-        assertThat(decoy.terminated()).failsWithin(java.time.Duration.ofSeconds(30));
+        assertThat(decoy.terminated()).failsWithin(Duration.ofSeconds(30));
         double attempts = meters.get("rdv.consumer.handler.errors").tag("loop", loop).counter().count();
         assertThat(attempts).as("the first attempt and retries for 1.5 s (0.1, 0.2, 0.4, 0.8 s apart)")
             .isBetween(2.0, 6.0);
@@ -81,11 +79,8 @@ class DecoyFailureIT {
       // The disk is fixed; the next decoy in the group starts from the last commit, before the record.
       Files.delete(layout.problemDir(PROBLEM));
       try (Decoy decoy = new Decoy(config, bootstrap, Clock.SYSTEM, meters).start()) {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (decoy.committed() < 1) {
-          assertThat(System.nanoTime()).as("the record is archived within 60 s").isLessThan(until);
-          Thread.sleep(20);
-        }
+        await("the record is archived").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+            .until(() -> decoy.committed() >= 1);
         assertThat(decoy.health().ready()).isTrue();
       }
       List<ArchivedRecord> archived = ArchiveReader.readDistinct(layout.segments(PROBLEM, Kind.INPUT, 0), Kind.INPUT);
