@@ -1,6 +1,7 @@
 package dev.rendezvous.runner;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Clock;
@@ -16,6 +17,7 @@ import dev.rendezvous.metrics.ScoreHistogram;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -127,11 +129,9 @@ class RunnerMetricsIT {
     return Search.in(metrics).name(name).counters().stream().mapToDouble(c -> c.count()).sum();
   }
 
-  private static void awaitCount(DoubleSupplier value, double expected) throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    while (value.getAsDouble() < expected && System.nanoTime() < until) {
-      Thread.sleep(50);
-    }
+  private static void awaitCount(DoubleSupplier value, double expected) {
+    await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50))
+        .untilAsserted(() -> assertThat(value.getAsDouble()).isGreaterThanOrEqualTo(expected));
     assertThat(value.getAsDouble()).isEqualTo(expected);
   }
 
