@@ -2,6 +2,7 @@ package dev.rendezvous.embedded;
 
 import static dev.rendezvous.embedded.TestSystems.REPO;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -125,29 +127,27 @@ class ObservabilityIT {
    * during the load time out (a histogram quantile over rates that are all zero is NaN, not a number).
    */
   private static void awaitFirstScrape() throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < until) {
-      JsonNode r = prometheus.query("count(rdv_rendezvous_score_arrival_seconds_count)").path("data").path("result");
-      if (r.size() > 0 && r.get(0).get("value").get(1).asDouble() >= 1) {
-        return;
-      }
-      Thread.sleep(250);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        JsonNode r = prometheus.query("count(rdv_rendezvous_score_arrival_seconds_count)").path("data").path("result");
+        return r.size() > 0 && r.get(0).get("value").get(1).asDouble() >= 1;
+      });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("Prometheus did not scrape the system within 60 s; its log: " + prometheus.log());
     }
-    throw new AssertionError("Prometheus did not scrape the system within 60 s; its log: " + prometheus.log());
   }
 
   /** Waits until Prometheus has scraped every request sent (warm-ups come on top), and two scrapes more. */
   private static void awaitScraped() throws Exception {
-    long until = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < until) {
-      JsonNode r = prometheus.query("sum(rdv_proxy_requests_total)").path("data").path("result");
-      if (r.size() > 0 && r.get(0).get("value").get(1).asDouble() >= requestsSent) {
-        Thread.sleep(2_500);
-        return;
-      }
-      Thread.sleep(250);
+    try {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+        JsonNode r = prometheus.query("sum(rdv_proxy_requests_total)").path("data").path("result");
+        return r.size() > 0 && r.get(0).get("value").get(1).asDouble() >= requestsSent;
+      });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("Prometheus did not scrape the load within 60 s; its log: " + prometheus.log());
     }
-    throw new AssertionError("Prometheus did not scrape the load within 60 s; its log: " + prometheus.log());
+    Thread.sleep(2_500);
   }
 
   // ---- the metrics table -------------------------------------------------------------------------------
@@ -276,12 +276,14 @@ class ObservabilityIT {
     double probesBefore = sum(m, "rdv.proxy.readiness.probes");
     double reached = answered + probesBefore;
     // Answers may be defaults given before a slow runner or the rendezvous got to the request: let them catch up.
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < until && (sum(m, "rdv.rendezvous.decisions") < reached
-        || system.runners().stream().anyMatch(r -> sum(m, "rdv.runner.scored", "model", r.config().modelId())
-            + sum(m, "rdv.runner.skipped.expired", "model", r.config().modelId()) < reached))) {
-      Thread.sleep(100);
-    }
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
+      assertThat(sum(m, "rdv.rendezvous.decisions")).as("rendezvous decisions").isGreaterThanOrEqualTo(reached);
+      for (HostedModel runner : system.runners()) {
+        String model = runner.config().modelId();
+        assertThat(sum(m, "rdv.runner.scored", "model", model) + sum(m, "rdv.runner.skipped.expired", "model", model))
+            .as(model + " scored + skipped").isGreaterThanOrEqualTo(reached);
+      }
+    });
     assertThat(sum(m, "rdv.proxy.requests", "problem", "breast-cancer", "status", "200")).isEqualTo(answered);
     assertThat(sum(m, "rdv.proxy.requests", "problem", "breast-cancer", "status", "400")).isEqualTo(1);
     assertThat(sum(m, "rdv.proxy.requests", "problem", "unknown", "status", "404")).isEqualTo(1);

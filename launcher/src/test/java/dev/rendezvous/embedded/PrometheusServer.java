@@ -1,5 +1,7 @@
 package dev.rendezvous.embedded;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
 import java.io.File;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Optional;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A real Prometheus server (Debian's {@code prometheus} package) run as a child process on a free loopback
@@ -72,24 +75,21 @@ final class PrometheusServer implements AutoCloseable {
         "--log.level=warn")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     PrometheusServer server = new PrometheusServer(p, "http://127.0.0.1:" + port, log);
-    long until = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (System.nanoTime() < until) {
-      if (!p.isAlive()) {
-        throw new AssertionError("prometheus exited with " + p.exitValue() + ": " + Files.readString(log));
-      }
-      try {
-        HttpResponse<Void> r = server.http.send(HttpRequest.newBuilder(URI.create(server.url + "/-/ready"))
-            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
-          return server;
-        }
-      } catch (IOException e) {
-        // not listening yet
-      }
-      Thread.sleep(100);
+    try {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+          .ignoreExceptionsInstanceOf(IOException.class) // not listening yet
+          .failFast(() -> {
+            if (!p.isAlive()) {
+              throw new AssertionError("prometheus exited with " + p.exitValue() + ": " + Files.readString(log));
+            }
+          })
+          .until(() -> server.http.send(HttpRequest.newBuilder(URI.create(server.url + "/-/ready"))
+              .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200);
+    } catch (ConditionTimeoutException e) {
+      server.close();
+      throw new AssertionError("prometheus not ready within 30 s: " + Files.readString(log));
     }
-    server.close();
-    throw new AssertionError("prometheus not ready within 30 s: " + Files.readString(log));
+    return server;
   }
 
   /** An instant query; returns the whole API response ({@code status}, {@code data}, or {@code error}). */

@@ -2,6 +2,7 @@ package dev.rendezvous.embedded;
 
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.broker.EmbeddedKafka;
@@ -74,15 +75,13 @@ class ReadinessIT {
   }
 
   /** Polls every path until each answers {@code status}; returns how long that took, in milliseconds. */
-  private double awaitAll(EmbeddedSystem system, List<String> paths, int status) throws Exception {
+  private double awaitAll(EmbeddedSystem system, List<String> paths, int status) {
     long t0 = System.nanoTime();
     for (String path : paths) {
-      while (status(system, path) != status) {
-        double ms = (System.nanoTime() - t0) / 1e6;
-        assertThat(ms).as("%s still not %d after 30 s: %s", path, status,
-            system.readiness().health(system.schedules().problems().iterator().next())).isLessThan(30_000);
-        Thread.sleep(50);
-      }
+      await().atMost(Duration.ofSeconds(30).minusNanos(System.nanoTime() - t0)).pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(50))
+          .untilAsserted(() -> assertThat(status(system, path)).as("%s still not %d after 30 s: %s", path, status,
+              system.readiness().health(system.schedules().problems().iterator().next())).isEqualTo(status));
     }
     return (System.nanoTime() - t0) / 1e6;
   }
