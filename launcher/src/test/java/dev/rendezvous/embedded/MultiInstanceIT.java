@@ -4,6 +4,7 @@ import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.post;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Topics;
@@ -14,6 +15,7 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.admin.MemberDescription;
 import org.apache.kafka.common.utils.Utils;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,13 +64,11 @@ class MultiInstanceIT {
       reader.start();
     }
 
-    void await(String line) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!lines.contains(line)) {
-        assertThat(process.isAlive()).as("instance exited; output " + lines).isTrue();
-        assertThat(System.nanoTime()).as("'%s' not printed within 60 s; output %s", line, lines).isLessThan(deadline);
-        Thread.sleep(20);
-      }
+    void await(String line) {
+      Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(20))
+          .failFast(() -> assertThat(process.isAlive()).as("instance exited; output " + lines).isTrue())
+          .untilAsserted(() -> assertThat(lines.contains(line))
+              .as("'%s' not printed within 60 s; output %s", line, lines).isTrue());
     }
 
     @Override
@@ -136,21 +137,16 @@ class MultiInstanceIT {
   private static void awaitGroupSharing(String bootstrap, String p, int members) throws Exception {
     String group = "rdv." + p + ".rendezvous";
     String input = Topics.of(p).input();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      while (true) {
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> {
         ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).all().get().get(group);
         List<Integer> owned = new ArrayList<>();
         for (MemberDescription m : d.members()) {
           owned.add((int) m.assignment().topicPartitions().stream().filter(tp -> tp.topic().equals(input)).count());
         }
-        if (owned.size() == members && owned.stream().mapToInt(Integer::intValue).sum() == 2
-            && owned.stream().allMatch(n -> n == 2 / members)) {
-          return;
-        }
-        assertThat(System.nanoTime()).as("group %s assignment %s", group, owned).isLessThan(deadline);
-        Thread.sleep(100);
-      }
+        assertThat(owned.size() == members && owned.stream().mapToInt(Integer::intValue).sum() == 2
+            && owned.stream().allMatch(n -> n == 2 / members)).as("group %s assignment %s", group, owned).isTrue();
+      });
     }
   }
 }

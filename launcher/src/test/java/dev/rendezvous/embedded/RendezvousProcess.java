@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 
 /**
  * A rendezvous instance on its own, as a separate process would run it: it follows the problem's schedule log
@@ -106,14 +107,11 @@ public final class RendezvousProcess {
       reader.start();
     }
 
-    void await(String line) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (!lines.contains(line)) {
-        assertThat(process.isAlive()).as("rendezvous exited; output " + lines).isTrue();
-        assertThat(System.nanoTime()).as("'%s' not printed within 120 s; output %s", line, lines)
-            .isLessThan(deadline);
-        Thread.sleep(20);
-      }
+    void await(String line) {
+      Awaitility.await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
+          .failFast(() -> assertThat(process.isAlive()).as("rendezvous exited; output " + lines).isTrue())
+          .untilAsserted(() -> assertThat(lines.contains(line))
+              .as("'%s' not printed within 120 s; output %s", line, lines).isTrue());
     }
 
     @Override

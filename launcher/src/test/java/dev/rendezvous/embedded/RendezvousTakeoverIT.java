@@ -3,6 +3,7 @@ package dev.rendezvous.embedded;
 import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Topics;
@@ -10,6 +11,7 @@ import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaSettings;
 import java.net.http.HttpClient;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -131,9 +133,8 @@ class RendezvousTakeoverIT {
   private static void awaitOwnedBy(String bootstrap, String p, Set<String> excluded, long limitMs)
       throws Exception {
     String input = Topics.of(p).input();
-    long t0 = System.nanoTime();
     try (Admin admin = Admin.create(KafkaSettings.adminProperties(bootstrap))) {
-      while (true) {
+      await().atMost(Duration.ofMillis(limitMs)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
         Map<String, Integer> owned = new HashMap<>();
         boolean deadStillThere = false;
         for (MemberDescription m : describe(admin, p).members()) {
@@ -147,12 +148,9 @@ class RendezvousTakeoverIT {
             }
           }
         }
-        if (owned.values().stream().mapToInt(Integer::intValue).sum() == PARTITIONS && !deadStillThere) {
-          return;
-        }
-        assertThat((System.nanoTime() - t0) / 1e6).as("input partitions owned: %s", owned).isLessThan(limitMs);
-        Thread.sleep(20);
-      }
+        assertThat(owned.values().stream().mapToInt(Integer::intValue).sum() == PARTITIONS && !deadStillThere)
+            .as("input partitions owned: %s", owned).isTrue();
+      });
     }
   }
 }
