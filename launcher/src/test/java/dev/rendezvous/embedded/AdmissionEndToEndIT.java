@@ -3,6 +3,7 @@ package dev.rendezvous.embedded;
 import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
@@ -203,11 +204,9 @@ class AdmissionEndToEndIT {
         held.add(http.sendAsync(post(system.url() + path, body, key, "application/json"),
             HttpResponse.BodyHandlers.ofString()));
       }
-      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (system.metrics().get("rdv.proxy.in.flight").tag("problem", problem).gauge().value() < 2
-          && System.nanoTime() < until) {
-        Thread.sleep(20);
-      }
+      await().atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(20))
+          .untilAsserted(() -> assertThat(system.metrics().get("rdv.proxy.in.flight").tag("problem", problem).gauge()
+              .value()).as("requests in flight").isGreaterThanOrEqualTo(2));
       assertThat(system.metrics().get("rdv.proxy.in.flight").tag("problem", problem).gauge().value())
           .isEqualTo(2);
       double refusedBefore = metric(system, "rdv.proxy.refused", Map.of("problem", problem));
@@ -297,11 +296,9 @@ class AdmissionEndToEndIT {
         }, java.util.concurrent.Executors.newSingleThreadExecutor()));
       }
       try {
-        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (slowReads.get() < 2 && System.nanoTime() < waitUntil) {
-          Thread.sleep(10); // the scrapes have begun and are blocked in the slow meter
-        }
-        assertThat(slowReads.get()).as("scrapes running").isGreaterThanOrEqualTo(2);
+        // Wait until the scrapes have begun and are blocked in the slow meter.
+        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
+            .untilAsserted(() -> assertThat(slowReads.get()).as("scrapes running").isGreaterThanOrEqualTo(2));
         List<String> answeredBy = new ArrayList<>();
         for (int i = 0; i < 10; i++) {
           HttpResponse<String> r = http.send(infer(url, "s-" + i, i), HttpResponse.BodyHandlers.ofString());

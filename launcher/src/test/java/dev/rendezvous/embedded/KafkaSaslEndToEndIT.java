@@ -4,6 +4,7 @@ import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.decoy.ArchiveLayout;
@@ -16,6 +17,7 @@ import dev.rendezvous.canary.ScoreMonitor;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -78,12 +80,9 @@ class KafkaSaslEndToEndIT {
         // The decoy archived every request and both models' scores; the monitor counted the scores.
         ArchiveLayout archive = new ArchiveLayout(dir.resolve(p).resolve("archive"));
         ScoreMonitor monitor = system.monitors().get(0);
-        long until = System.nanoTime() + 30_000_000_000L;
-        while (archived(archive, p, Kind.INPUT, ids) < N || archived(archive, p, Kind.SCORE, ids) < 2 * N
-            || monitor.view("bc-mlp").map(ScoreMonitor.ModelView::scores).orElse(0L) < N) {
-          assertThat(System.nanoTime()).as("archive and monitor within 30 s").isLessThan(until);
-          Thread.sleep(50);
-        }
+        await("archive and monitor").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            .until(() -> archived(archive, p, Kind.INPUT, ids) >= N && archived(archive, p, Kind.SCORE, ids) >= 2 * N
+                && monitor.view("bc-mlp").map(ScoreMonitor.ModelView::scores).orElse(0L) >= N);
         assertThat(archived(archive, p, Kind.INPUT, ids)).isEqualTo(N);
       }
     }

@@ -18,6 +18,7 @@ import dev.rendezvous.broker.EmbeddedKafka;
 import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -28,6 +29,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,11 +139,8 @@ class PoisonRecordsIT {
     return all.stream().filter(r -> ids.contains(r.requestId())).count();
   }
 
-  private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long until = System.nanoTime() + WAIT_MS * 1_000_000;
-    while (!condition.getAsBoolean()) {
-      assertThat(System.nanoTime()).as(what + " within " + WAIT_MS + " ms").isLessThan(until);
-      Thread.sleep(100);
-    }
+  private static void await(String what, BooleanSupplier condition) {
+    Awaitility.await(what).atMost(Duration.ofMillis(WAIT_MS)).pollInterval(Duration.ofMillis(100))
+        .until(condition::getAsBoolean);
   }
 }

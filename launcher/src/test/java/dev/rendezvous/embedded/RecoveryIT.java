@@ -3,6 +3,7 @@ package dev.rendezvous.embedded;
 import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
@@ -66,11 +67,8 @@ class RecoveryIT {
         // An edit of the file after the start is a change, and goes in as the next version.
         String edited = TestSystems.schedule(p).replace("deadline_ms: 250", "deadline_ms: 240");
         Files.writeString(file, edited);
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (status(system, p).get("version").asLong() < 3) {
-          assertThat(System.nanoTime()).as("the edit was not applied within 30 s").isLessThan(deadline);
-          Thread.sleep(50);
-        }
+        await("the edit applied").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50))
+            .until(() -> status(system, p).get("version").asLong() >= 3);
         assertThat(status(system, p).get("yaml").asText()).isEqualTo(edited);
       }
     }
@@ -138,17 +136,13 @@ class RecoveryIT {
   }
 
   /** Polls a GET until it answers {@code status}; returns how long that took, in milliseconds. */
-  private double awaitStatus(EmbeddedSystem system, String path, int status, Duration limit) throws Exception {
+  private double awaitStatus(EmbeddedSystem system, String path, int status, Duration limit) {
     long t0 = System.nanoTime();
-    while (true) {
-      Reply r = send(system, "GET", path, null, null, null);
-      double ms = (System.nanoTime() - t0) / 1e6;
-      if (r.status() == status) {
-        return ms;
-      }
-      assertThat(ms).as("%s still answers %d after %s", path, r.status(), limit).isLessThan(limit.toMillis());
-      Thread.sleep(50);
-    }
+    await().atMost(limit).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+      int answered = send(system, "GET", path, null, null, null).status();
+      assertThat(answered).as("%s still answers %d after %s", path, answered, limit).isEqualTo(status);
+    });
+    return (System.nanoTime() - t0) / 1e6;
   }
 
   /** One request, with a timeout so that a hang fails the test; the reply's time measured here. */

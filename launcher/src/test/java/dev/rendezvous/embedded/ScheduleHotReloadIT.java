@@ -5,6 +5,7 @@ import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.post;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
@@ -33,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -305,17 +307,14 @@ class ScheduleHotReloadIT {
     }
   }
 
-  private String awaitRejection(EmbeddedSystem system, String p, String message) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (true) {
-      JsonNode last = get(http, system.url() + "/v2/models/" + p + "/schedule").body().path("last_rejected");
-      if (last.path("message").asText().contains(message)) {
-        return last.get("message").asText();
-      }
-      assertThat(System.nanoTime()).as("rejection '%s' not reported within 5 s; last: %s", message, last)
-          .isLessThan(deadline);
-      Thread.sleep(20);
-    }
+  private String awaitRejection(EmbeddedSystem system, String p, String message) {
+    AtomicReference<JsonNode> last = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).untilAsserted(() -> {
+      last.set(get(http, system.url() + "/v2/models/" + p + "/schedule").body().path("last_rejected"));
+      assertThat(last.get().path("message").asText())
+          .as("rejection '%s' not reported within 5 s; last: %s", message, last.get()).contains(message);
+    });
+    return last.get().get("message").asText();
   }
 
   @Test
