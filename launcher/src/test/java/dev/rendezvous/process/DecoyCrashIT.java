@@ -1,6 +1,7 @@
 package dev.rendezvous.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.rendezvous.common.Clock;
 import dev.rendezvous.common.InferenceRequest;
@@ -206,14 +207,9 @@ class DecoyCrashIT {
     boolean holds() throws Exception;
   }
 
-  static void waitUntil(Condition condition, long timeoutMs) throws Exception {
-    long until = System.currentTimeMillis() + timeoutMs;
-    while (!condition.holds()) {
-      if (System.currentTimeMillis() > until) {
-        throw new AssertionError("condition not met in " + timeoutMs + " ms");
-      }
-      Thread.sleep(20);
-    }
+  static void waitUntil(Condition condition, long timeoutMs) {
+    await("the decoys' commits").atMost(Duration.ofMillis(timeoutMs)).pollInterval(Duration.ofMillis(20))
+        .until(condition::holds);
   }
 
   static void sleepMs(long ms) {

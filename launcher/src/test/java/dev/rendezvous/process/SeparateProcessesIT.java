@@ -2,6 +2,7 @@ package dev.rendezvous.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
@@ -20,6 +21,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -254,17 +256,15 @@ class SeparateProcessesIT {
       ids.add(infer(row).get("parameters").get("request_id").asText());
     }
     dev.rendezvous.decoy.ArchiveLayout layout = new dev.rendezvous.decoy.ArchiveLayout(archive);
-    Map<String, dev.rendezvous.decoy.ArchivedRecord> archived = new HashMap<>();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (!archived.keySet().containsAll(ids) && System.nanoTime() < until) {
-      Thread.sleep(200);
+    Map<String, dev.rendezvous.decoy.ArchivedRecord> archived = new ConcurrentHashMap<>();
+    await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> {
       archived.clear();
       for (var r : dev.rendezvous.decoy.ArchiveReader.readDistinct(
           layout.segments(PROBLEM, dev.rendezvous.decoy.Kind.INPUT, 0), dev.rendezvous.decoy.Kind.INPUT)) {
         archived.put(r.requestId(), r);
       }
-    }
-    assertThat(archived.keySet()).containsAll(ids);
+      assertThat(archived.keySet()).containsAll(ids);
+    });
     for (int i = 0; i < ids.size(); i++) {
       double[] features = archived.get(ids.get(i)).request().inputs().get(0).data();
       assertThat(features[0]).isEqualTo(reference.get("rows").get(50 + i).get(0).asDouble());

@@ -1,6 +1,7 @@
 package dev.rendezvous.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.InferenceRequest;
@@ -34,6 +35,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
@@ -214,24 +216,18 @@ class ThreeBrokerFailoverIT {
    * milliseconds from {@code since}. 60 s at most.
    */
   private static double awaitPartitions(Admin admin, List<String> topics, Predicate<TopicPartitionInfo> condition,
-      long since) throws Exception {
-    long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    String last = "nothing yet";
-    while (System.nanoTime() < limit) {
-      try {
-        Map<String, TopicDescription> d = describe(admin, topics);
-        if (d.values().stream().allMatch(t -> t.partitions().stream().allMatch(condition))) {
-          return (System.nanoTime() - since) / 1e6;
-        }
-        last = d.values().stream().flatMap(t -> t.partitions().stream().map(p -> t.name() + "-" + p.partition()
-            + " leader " + (p.leader() == null ? "none" : p.leader().id()) + " isr " + p.isr().stream()
-            .map(n -> n.id()).toList())).toList().toString();
-      } catch (Exception e) {
-        last = e.toString();
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("partitions not as expected within 60 s: " + last);
+      long since) {
+    // Describing may fail while the cluster fails over: tried again, the last error is the timeout's cause.
+    await().atMost(Duration.ofSeconds(60)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100))
+        .ignoreExceptions().untilAsserted(() -> {
+          Collection<TopicDescription> d = describe(admin, topics).values();
+          assertThat(d.stream().allMatch(t -> t.partitions().stream().allMatch(condition)))
+              .as("partitions not as expected within 60 s: %s", d.stream().flatMap(t -> t.partitions().stream()
+                  .map(p -> t.name() + "-" + p.partition() + " leader " + (p.leader() == null ? "none"
+                      : p.leader().id()) + " isr " + p.isr().stream().map(n -> n.id()).toList())).toList())
+              .isTrue();
+        });
+    return (System.nanoTime() - since) / 1e6;
   }
 
   /** Every record of the topic, by the client id of its request. */
@@ -257,21 +253,21 @@ class ThreeBrokerFailoverIT {
 
   /**
    * The decoy's archived inputs by client id (distinct by request id, as a reader of the archive sees them), once
-   * every expected one is there or 60 s have passed.
+   * every expected one is there; fails if they are not all there within 60 s.
    */
-  private static Map<String, Integer> awaitArchived(Path archive, Set<String> expected) throws Exception {
+  private static Map<String, Integer> awaitArchived(Path archive, Set<String> expected) {
     ArchiveLayout layout = new ArchiveLayout(archive);
-    long limit = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
+    AtomicReference<Map<String, Integer>> archived = new AtomicReference<>();
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
       Map<String, Integer> byClient = new HashMap<>();
       for (ArchivedRecord r : ArchiveReader.readDistinct(layout.segments(PROBLEM, Kind.INPUT, 0), Kind.INPUT)) {
         byClient.merge(r.clientId(), 1, Integer::sum);
       }
-      if (byClient.keySet().containsAll(expected) || System.nanoTime() > limit) {
-        return byClient;
-      }
-      Thread.sleep(500);
-    }
+      archived.set(byClient);
+      assertThat(expected.stream().filter(id -> !byClient.containsKey(id)).toList())
+          .as("requests answered 200 not archived within 60 s").isEmpty();
+    });
+    return archived.get();
   }
 
   private static String phase(Answer a, long killed, long restarting) {
