@@ -4,8 +4,8 @@ import static dev.rendezvous.embedded.TestSystems.inferBody;
 import static dev.rendezvous.embedded.TestSystems.post;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.within;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.Main;
