@@ -1,7 +1,6 @@
 package dev.rendezvous.embedded;
 
 import static dev.rendezvous.embedded.TestSystems.inferBody;
-import static dev.rendezvous.embedded.TestSystems.post;
 import static dev.rendezvous.embedded.TestSystems.runner;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;

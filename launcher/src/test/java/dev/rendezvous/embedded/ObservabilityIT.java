@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rendezvous.common.Json;
-import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.runner.HostedModel;
 import java.net.URI;
 import java.net.http.HttpClient;

@@ -13,7 +13,6 @@ import dev.rendezvous.common.Topics;
 import dev.rendezvous.broker.EmbeddedKafka;
 import dev.rendezvous.kafka.KafkaTopics;
 import dev.rendezvous.metrics.Metrics;
-import dev.rendezvous.metrics.ScoreHistogram;
 import io.micrometer.core.instrument.search.Search;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.nio.file.Path;
